@@ -1,0 +1,175 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ProxyCollection } from './collection';
+import { ApiError } from './errors';
+import { renderMetrics } from './metrics';
+import type { Proxy } from './proxy';
+import { configEntry, decode, parseJson, proxyBody, toxicBody } from './schemas';
+import { toxicJson, updateToxic } from './toxic_factory';
+import { z } from 'zod';
+
+export const TOXIPROXY_VERSION = '2.12.0';
+
+type Params = Record<string, string>;
+type Reply = { status: number; body?: unknown; raw?: { type: string; text: string } };
+type Handler = (params: Params, body: () => Promise<string>) => Promise<Reply>;
+
+const json = (status: number, body?: unknown): Reply => ({ status, body });
+
+export function proxyJson(proxy: Proxy) {
+  return {
+    name: proxy.name,
+    listen: proxy.listen,
+    upstream: proxy.upstream,
+    enabled: proxy.enabled,
+    Logger: {},
+    toxics: [...proxy.chain('upstream'), ...proxy.chain('downstream')].map(toxicJson),
+  };
+}
+
+/**
+ * The Toxiproxy 2.x HTTP API over a proxy collection: routing, JSON and error mapping only;
+ * nothing here touches a socket.
+ */
+export function createApi(collection: ProxyCollection) {
+  const routes: { pattern: RegExp; keys: string[]; methods: Record<string, Handler> }[] = [];
+  const route = (path: string, methods: Record<string, Handler>) => {
+    const keys: string[] = [];
+    const pattern = new RegExp(
+      '^' + path.replace(/\{(\w+)\}/g, (_, k: string) => (keys.push(k), '([^/]+)')) + '$',
+    );
+    routes.push({ pattern, keys, methods });
+  };
+
+  const updateProxy: Handler = async ({ proxy }, body) => {
+    collection.get(proxy);
+    const input = decode(proxyBody, parseJson(await body()));
+    return json(200, proxyJson(await collection.update(proxy, input)));
+  };
+  const updateToxicHandler: Handler = async ({ proxy, toxic }, body) => {
+    const p = collection.get(proxy);
+    const t = p.findToxic(toxic);
+    if (!t) throw new ApiError(404, 'toxic not found');
+    updateToxic(t, decode(toxicBody, parseJson(await body())));
+    p.toxicChanged(t);
+    return json(200, toxicJson(t));
+  };
+
+  route('/proxies', {
+    GET: async () => json(200, Object.fromEntries(collection.list().map((p) => [p.name, proxyJson(p)]))),
+    POST: async (_, body) => json(201, proxyJson(await collection.create(decode(proxyBody, parseJson(await body()))))),
+  });
+  route('/populate', {
+    POST: async (_, body) => populate(collection, await body()),
+  });
+  route('/proxies/{proxy}', {
+    GET: async ({ proxy }) => json(200, proxyJson(collection.get(proxy))),
+    POST: updateProxy,
+    PATCH: updateProxy,
+    DELETE: async ({ proxy }) => (collection.remove(proxy), json(204)),
+  });
+  route('/proxies/{proxy}/toxics', {
+    GET: async ({ proxy }) => {
+      const p = collection.get(proxy);
+      return json(200, [...p.chain('upstream'), ...p.chain('downstream')].map(toxicJson));
+    },
+    POST: async ({ proxy }, body) => {
+      const p = collection.get(proxy);
+      return json(200, toxicJson(collection.addToxic(p, decode(toxicBody, parseJson(await body())))));
+    },
+  });
+  route('/proxies/{proxy}/toxics/{toxic}', {
+    GET: async ({ proxy, toxic }) => {
+      const t = collection.get(proxy).findToxic(toxic);
+      if (!t) throw new ApiError(404, 'toxic not found');
+      return json(200, toxicJson(t));
+    },
+    POST: updateToxicHandler,
+    PATCH: updateToxicHandler,
+    DELETE: async ({ proxy, toxic }) => (collection.get(proxy).removeToxic(toxic), json(204)),
+  });
+  route('/reset', { POST: async () => (await collection.reset(), json(204)) });
+  route('/version', {
+    GET: async () => ({
+      status: 200,
+      raw: { type: 'application/json;charset=utf-8', text: `{"version": "${TOXIPROXY_VERSION}"}\n` },
+    }),
+  });
+  route('/metrics', {
+    GET: async () => ({ status: 200, raw: { type: 'text/plain; version=0.0.4; charset=utf-8', text: renderMetrics(collection) } }),
+  });
+
+  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if ((req.headers['user-agent'] ?? '').startsWith('Mozilla/')) {
+      // Toxiproxy refuses browsers: a page must not be able to reconfigure proxies behind a developer's back.
+      return send(res, 403, 'text/plain', 'User agent not allowed\n');
+    }
+    const path = decodeURIComponent((req.url ?? '/').split('?')[0]);
+    for (const r of routes) {
+      const m = r.pattern.exec(path);
+      if (!m) continue;
+      res.setHeader('X-Toxiproxy-Request-Id', requestId());
+      const handler = r.methods[req.method ?? 'GET'];
+      if (!handler) return send(res, 405, undefined, '');
+      const params = Object.fromEntries(r.keys.map((k, i) => [k, m[i + 1]]));
+      try {
+        const reply = await handler(params, () => readBody(req));
+        if (reply.raw) return send(res, reply.status, reply.raw.type, reply.raw.text);
+        if (reply.body === undefined) return send(res, reply.status, undefined, '');
+        return send(res, reply.status, 'application/json', JSON.stringify(reply.body));
+      } catch (err) {
+        const e = err instanceof ApiError ? err : new ApiError(500, (err as Error).message ?? String(err));
+        return send(res, e.status, 'text/plain; charset=utf-8', JSON.stringify({ error: e.message, status: e.status }) + '\n');
+      }
+    }
+    send(res, 404, 'text/plain; charset=utf-8', '404 page not found\n');
+  };
+}
+
+async function populate(collection: ProxyCollection, raw: string): Promise<Reply> {
+  // /populate answers in JSON even for errors, carrying what it created before failing.
+  const failure = (e: ApiError, proxies: Proxy[] | null): Reply => ({
+    status: e.status,
+    raw: { type: 'application/json', text: JSON.stringify({ error: e.message, status: e.status, proxies: proxies?.map(proxyJson) ?? null }) + '\n' },
+  });
+  let entries;
+  try {
+    const parsed = parseJson(raw);
+    if (!Array.isArray(parsed)) throw new ApiError(400, `bad request body: json: cannot unmarshal ${typeof parsed === 'object' && parsed !== null ? 'object' : typeof parsed} into Go value of type []proxy.Proxy`);
+    entries = decode(z.array(configEntry), parsed);
+    const result = await collection.populate(entries);
+    if (result.error) return failure(result.error, result.proxies.length ? result.proxies : null);
+    return { status: 201, raw: { type: 'application/json', text: JSON.stringify({ proxies: result.proxies.length ? result.proxies.map(proxyJson) : null }) } };
+  } catch (err) {
+    if (err instanceof ApiError) return failure(err, null);
+    throw err;
+  }
+}
+
+const BODY_LIMIT = 1 << 20;
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on('data', (d: Buffer) => {
+      size += d.length;
+      if (size > BODY_LIMIT) reject(new ApiError(413, 'bad request body: larger than 1 MiB'));
+      else parts.push(d);
+    });
+    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, type: string | undefined, text: string): void {
+  if (type) res.setHeader('Content-Type', type);
+  res.statusCode = status;
+  res.end(text);
+}
+
+// Toxiproxy's request ids are 20-character xids (base32hex); same length and alphabet here.
+function requestId(): string {
+  const alphabet = '0123456789abcdefghijklmnopqrstuv';
+  return [...randomBytes(20)].map((b) => alphabet[b & 31]).join('');
+}

@@ -1,0 +1,114 @@
+import { checkUpstream } from './address';
+import { ApiError, errors } from './errors';
+import { Proxy } from './proxy';
+import type { ConfigEntry, ProxyBody, ToxicBody } from './schemas';
+import { createToxic } from './toxic_factory';
+
+const DEFAULT_LISTEN = '127.0.0.1:0';
+
+export interface PopulateResult {
+  proxies: Proxy[];
+  error?: ApiError;
+}
+
+/** Every proxy of the server, by name. */
+export class ProxyCollection {
+  private readonly proxies = new Map<string, Proxy>();
+
+  get(name: string): Proxy {
+    const proxy = this.proxies.get(name);
+    if (!proxy) throw errors.proxyNotFound();
+    return proxy;
+  }
+
+  list(): Proxy[] {
+    return [...this.proxies.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Creates and (unless disabled) starts a proxy: 400 missing fields, 409 name taken, 500 bind failure. */
+  async create(body: ProxyBody, where = ''): Promise<Proxy> {
+    const spec = validate(body, where);
+    if (this.proxies.has(spec.name)) throw errors.proxyExists();
+    const proxy = new Proxy(spec);
+    if (body.enabled !== false) await proxy.start();
+    this.proxies.set(proxy.name, proxy);
+    return proxy;
+  }
+
+  /** Updates listen/upstream/enabled; unsent fields keep their values. */
+  async update(name: string, body: ProxyBody): Promise<Proxy> {
+    const proxy = this.get(name);
+    const listen = body.listen ?? proxy.listen;
+    const upstream = body.upstream ?? proxy.upstream;
+    const enabled = body.enabled ?? proxy.enabled;
+    if (body.upstream !== undefined) checkUpstream(upstream);
+    if (await proxy.differs(listen, upstream)) {
+      proxy.stop();
+      proxy.listen = listen;
+      proxy.upstream = upstream;
+      if (enabled) await proxy.start();
+      return proxy;
+    }
+    if (enabled) await proxy.start();
+    else proxy.stop();
+    return proxy;
+  }
+
+  remove(name: string): void {
+    const proxy = this.get(name);
+    proxy.stop();
+    this.proxies.delete(name);
+  }
+
+  /**
+   * Toxiproxy's populate: validate every entry first, then create new names, keep entries whose
+   * listen and upstream are unchanged, replace the others; stop at the first bind error.
+   */
+  async populate(entries: readonly ConfigEntry[], options: { applyToxics?: boolean } = {}): Promise<PopulateResult> {
+    entries.forEach((entry, i) => validate(entry, ` at proxy ${i + 1}`));
+    const done: Proxy[] = [];
+    for (const entry of entries) {
+      try {
+        const existing = this.proxies.get(entry.name!);
+        const listen = entry.listen || DEFAULT_LISTEN;
+        if (existing && !(await existing.differs(listen, entry.upstream!))) {
+          done.push(existing);
+          continue;
+        }
+        if (existing) this.remove(existing.name);
+        const proxy = await this.create(entry);
+        if (options.applyToxics) for (const toxic of entry.toxics ?? []) this.addToxic(proxy, toxic);
+        done.push(proxy);
+      } catch (err) {
+        if (err instanceof ApiError) return { proxies: done, error: err };
+        throw err;
+      }
+    }
+    return { proxies: done };
+  }
+
+  addToxic(proxy: Proxy, body: ToxicBody) {
+    const toxic = createToxic(proxy, body);
+    proxy.addToxic(toxic);
+    return toxic;
+  }
+
+  /** Removes every toxic and re-enables every proxy; open connections survive. */
+  async reset(): Promise<void> {
+    for (const proxy of this.proxies.values()) {
+      proxy.removeAllToxics();
+      await proxy.start();
+    }
+  }
+
+  stopAll(): void {
+    for (const proxy of this.proxies.values()) proxy.stop();
+  }
+}
+
+function validate(body: ProxyBody, where: string): { name: string; listen: string; upstream: string } {
+  if (!body.name) throw errors.missingField('name', where);
+  if (!body.upstream) throw errors.missingField('upstream', where);
+  checkUpstream(body.upstream);
+  return { name: body.name, listen: body.listen || DEFAULT_LISTEN, upstream: body.upstream };
+}
