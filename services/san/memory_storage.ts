@@ -1,0 +1,47 @@
+import { VersionConflict, type CommitRequest, type CommitResult, type Storage, type StoredRecord } from './storage';
+
+/** An in-memory Storage with the SAN's semantics, for unit tests of the apps. */
+export class MemoryStorage implements Storage {
+  private readonly records = new Map<string, StoredRecord>();
+  private readonly keys = new Map<string, CommitResult>();
+  private seq = 0;
+
+  async get<T>(table: string, id: string): Promise<StoredRecord<T> | undefined> {
+    const r = this.records.get(`${table}/${id}`);
+    return r ? (structuredClone(r) as StoredRecord<T>) : undefined;
+  }
+
+  async list<T>(table: string, where?: { field: string; equals: string | number | boolean }): Promise<StoredRecord<T>[]> {
+    return [...this.records.values()]
+      .filter((r) => r.table === table && (!where || (r.doc as Record<string, unknown>)?.[where.field] === where.equals))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map((r) => structuredClone(r) as StoredRecord<T>);
+  }
+
+  async lookupIdempotencyKey(key: string): Promise<CommitResult | undefined> {
+    const r = this.keys.get(key);
+    return r ? { ...r, replayed: true } : undefined;
+  }
+
+  async commit(request: CommitRequest): Promise<CommitResult> {
+    if (request.idempotencyKey) {
+      const prior = await this.lookupIdempotencyKey(request.idempotencyKey);
+      if (prior) return prior;
+    }
+    for (const w of request.writes) {
+      if (w.expectVersion === undefined) continue;
+      const actual = this.records.get(`${w.table}/${w.id}`)?.version ?? 0;
+      if (actual !== w.expectVersion) throw new VersionConflict(w.table, w.id, w.expectVersion, actual);
+    }
+    const seq = ++this.seq;
+    const versions = request.writes.map((w) => {
+      const key = `${w.table}/${w.id}`;
+      const version = (this.records.get(key)?.version ?? 0) + 1;
+      this.records.set(key, { table: w.table, id: w.id, version, doc: structuredClone(w.doc) });
+      return version;
+    });
+    const result: CommitResult = { seq, versions, replayed: false, response: request.response };
+    if (request.idempotencyKey) this.keys.set(request.idempotencyKey, result);
+    return result;
+  }
+}
