@@ -41,7 +41,21 @@ export interface CommitResult {
   response?: unknown;
 }
 
+export type SanRole = 'primary' | 'replica' | 'fenced';
+
+export interface SanStatus {
+  /** Only a primary takes app writes; a replica applies replication; fenced takes nothing. */
+  role: SanRole;
+  /** Incremented at each promotion; writes of an older epoch are refused. */
+  epoch: number;
+  site: string;
+  /** Sequence number of the last committed write. */
+  seq: number;
+}
+
 export interface Storage {
+  /** Reachability and role of the SAN: an app is ready only when this answers `primary`. */
+  status(): Promise<SanStatus>;
   get<T = unknown>(table: string, id: string): Promise<StoredRecord<T> | undefined>;
   /** Every record of a table, optionally those whose top-level `field` equals `equals`. */
   list<T = unknown>(table: string, where?: { field: string; equals: string | number | boolean }): Promise<StoredRecord<T>[]>;
