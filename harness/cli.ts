@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { startProxyServer } from '../chaos/proxy/server';
 import { TOXIPROXY_VERSION } from '../chaos/proxy/api';
 import { packageVersion } from './paths';
+import { addEstateCommands } from './estate_commands';
 
 function port(value: string): number {
   const n = Number(value);
@@ -32,6 +33,7 @@ export function buildCli(): Command {
       process.once('SIGTERM', shutdown);
     });
 
+  addEstateCommands(program);
   return program;
 }
 

@@ -1,0 +1,66 @@
+/**
+ * Entry point of every estate component process: `node main.js <kind> <options-json>`.
+ * The runtime starts one process per component; a power cut kills them.
+ */
+import { createAppServer } from './apps';
+import { Controller } from './controller/controller';
+import { Frontdoor } from './frontdoor/frontdoor';
+import { SanClient } from './san/client';
+import { SanServer } from './san/server';
+import { startProxyServer } from '../chaos/proxy/server';
+import type { ComponentSpec } from './estate/components';
+
+async function run(kind: ComponentSpec['kind'], options: never): Promise<() => void | Promise<void>> {
+  switch (kind) {
+    case 'proxy': {
+      const o = options as Extract<ComponentSpec, { kind: 'proxy' }>['options'];
+      const server = await startProxyServer({ ...o, log: (l) => process.stderr.write(l + '\n') });
+      return () => server.close();
+    }
+    case 'san': {
+      const san = new SanServer(options);
+      await san.start();
+      return () => san.stop();
+    }
+    case 'app': {
+      const o = options as Extract<ComponentSpec, { kind: 'app' }>['options'];
+      const storage = new SanClient(o.san, o.sanTimeoutMs);
+      const server = createAppServer({ service: o.service, site: o.site, storage });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(o.port, o.host, () => resolve());
+      });
+      return () => {
+        storage.close();
+        server.close();
+      };
+    }
+    case 'controller': {
+      const c = new Controller(options);
+      await c.start();
+      return () => c.stop();
+    }
+    case 'frontdoor': {
+      const f = new Frontdoor(options);
+      await f.start();
+      return () => f.stop();
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const [kind, json] = process.argv.slice(2);
+  const stop = await run(kind as ComponentSpec['kind'], JSON.parse(json) as never);
+  process.stderr.write(`${new Date().toISOString()} ${kind} ready (pid ${process.pid})\n`);
+  const shutdown = async () => {
+    await stop();
+    process.exit(0);
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+main().catch((err) => {
+  process.stderr.write(`${new Date().toISOString()} failed to start: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,267 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseEstateConfig, type EstateConfigInput } from '../../estate/config';
+import { componentSpecs, type ComponentSpec } from '../../estate/components';
+import { allocateTopology, proxySpecs, SERVICES, SITES, type Site, type Topology } from '../../estate/topology';
+import type { ComponentHandle, Estate, EstateEndpoints, SiteHandle } from '../runtime';
+
+export interface StartOptions {
+  /** Where estates keep state when no data_dir is configured (default: .blackstart/estates). */
+  stateRoot?: string;
+  /** Called with progress lines. */
+  log?: (line: string) => void;
+  readyTimeoutMs?: number;
+}
+
+/** The record `blackstart down/status/restore` read to find an estate's processes after the fact. */
+export interface EstateRecord {
+  id: string;
+  runtime: 'process';
+  dataDir: string;
+  startedAt: string;
+  harnessPid: number;
+  endpoints: EstateEndpoints;
+  pids: Record<string, number | undefined>;
+}
+
+/** The compiled component entry, or the TypeScript one through ts-node in a source checkout. */
+function entryCommand(): { execArgv: string[]; entry: string } {
+  const root = resolve(__dirname, '..', '..', '..');
+  const compiled = __filename.endsWith('.js');
+  if (compiled) return { execArgv: [], entry: join(__dirname, '..', '..', 'main.js') };
+  const dist = join(root, 'dist', 'services', 'main.js');
+  if (existsSync(dist)) return { execArgv: [], entry: dist };
+  return { execArgv: ['-r', 'ts-node/register/transpile-only'], entry: join(root, 'services', 'main.ts') };
+}
+
+class ProcessComponent implements ComponentHandle {
+  private child: ChildProcess | undefined;
+  frozen = false;
+  private exitWaiters: (() => void)[] = [];
+
+  constructor(
+    readonly spec: ComponentSpec,
+    private readonly logFile: string,
+    private readonly onPid: () => void,
+  ) {}
+
+  get name() {
+    return this.spec.name;
+  }
+  get site() {
+    return this.spec.site;
+  }
+  get id() {
+    return this.child?.pid !== undefined && this.running ? String(this.child.pid) : undefined;
+  }
+  get running() {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  async start(readyTimeoutMs = 15_000): Promise<void> {
+    if (this.running) return;
+    const { execArgv, entry } = entryCommand();
+    const log = openSync(this.logFile, 'a');
+    const child = spawn(process.execPath, [...execArgv, entry, this.spec.kind, JSON.stringify(this.spec.options)], {
+      stdio: ['ignore', log, log],
+    });
+    closeSync(log);
+    this.child = child;
+    this.frozen = false;
+    child.once('exit', () => {
+      for (const w of this.exitWaiters.splice(0)) w();
+      this.onPid();
+    });
+    this.onPid();
+    await this.waitHealthy(readyTimeoutMs);
+  }
+
+  kill(): void {
+    if (this.child && this.running) this.child.kill('SIGKILL');
+    this.frozen = false;
+  }
+
+  freeze(): void {
+    if (!this.running) throw new Error(`${this.name} is not running`);
+    this.child!.kill('SIGSTOP');
+    this.frozen = true;
+  }
+
+  thaw(): void {
+    if (this.child && this.running) this.child.kill('SIGCONT');
+    this.frozen = false;
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited in time. */
+  async terminate(graceMs = 3000): Promise<void> {
+    if (!this.child || !this.running) return;
+    const exited = new Promise<void>((r) => this.exitWaiters.push(r));
+    if (this.frozen) this.thaw();
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.kill(), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  logTail(lines = 20): string {
+    try {
+      return readFileSync(this.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+
+  private async waitHealthy(timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      if (!this.running) throw new Error(`${this.name} exited during start-up:\n${this.logTail()}`);
+      try {
+        const res = await fetch(this.spec.healthUrl, { signal: AbortSignal.timeout(500) });
+        await res.arrayBuffer();
+        if (res.ok) return;
+      } catch {
+        // not up yet
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`${this.name} not healthy within ${timeoutMs} ms (${this.spec.healthUrl}):\n${this.logTail()}`);
+  }
+}
+
+/**
+ * The embedded default runtime: every component a child process on 127.0.0.1, every link through
+ * the embedded proxy. Starts in dependency order and waits for the estate to serve through the
+ * front door; on any failure stops what it started and reports the component's log tail.
+ */
+export async function startProcessEstate(input: EstateConfigInput = {}, options: StartOptions = {}): Promise<Estate> {
+  const config = parseEstateConfig(input);
+  const log = options.log ?? (() => {});
+  const id = `estate-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
+  const dataDir = resolve(config.data_dir ?? join(options.stateRoot ?? '.blackstart/estates', id));
+  mkdirSync(join(dataDir, 'logs'), { recursive: true });
+  const topology = await allocateTopology(config);
+  writeFileSync(join(dataDir, 'proxies.json'), JSON.stringify(proxySpecs(topology), null, 2));
+  const specs = componentSpecs(config, topology, dataDir);
+  const endpoints = endpointsOf(topology);
+  const recordFile = join(dataDir, 'estate.json');
+  const components: ProcessComponent[] = [];
+  const writeRecord = () => {
+    const record: EstateRecord = {
+      id,
+      runtime: 'process',
+      dataDir,
+      startedAt: new Date().toISOString(),
+      harnessPid: process.pid,
+      endpoints,
+      pids: Object.fromEntries(components.map((c) => [c.name, c.id ? Number(c.id) : undefined])),
+    };
+    writeFileSync(recordFile, JSON.stringify(record, null, 2));
+  };
+  for (const spec of specs) components.push(new ProcessComponent(spec, join(dataDir, 'logs', `${spec.name}.log`), writeRecord));
+  const byName = new Map(components.map((c) => [c.name, c]));
+  const stopAll = async () => {
+    await Promise.all([...components].reverse().map((c) => c.terminate()));
+  };
+
+  // Order: proxy first (every link), then SANs, controller, apps, front door.
+  const order = ['proxy', ...SITES.map((s) => `${s}-san`), 'controller', ...SITES.flatMap((s) => SERVICES.map((svc) => `${s}-${svc}`)), 'frontdoor'];
+  try {
+    for (const name of order) {
+      await byName.get(name)!.start(options.readyTimeoutMs);
+      log(`started ${name}`);
+    }
+    await waitServing(endpoints, options.readyTimeoutMs ?? 15_000);
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+  writeRecord();
+
+  const sites = new Map<Site, SiteHandle>(
+    SITES.map((name) => {
+      const processes = components.filter((c) => c.site === name);
+      const handle: SiteHandle = {
+        name,
+        processes,
+        powerCut: () => {
+          for (const c of processes) c.kill();
+        },
+        restore: async () => {
+          const down = processes.filter((c) => !c.running);
+          // The array first: apps on a cold site wait for storage, as on real hardware.
+          down.sort((a, b) => (a.spec.kind === 'san' ? -1 : b.spec.kind === 'san' ? 1 : 0));
+          for (const c of down) await c.start(options.readyTimeoutMs);
+        },
+      };
+      return [name, handle];
+    }),
+  );
+
+  let stopped = false;
+  return {
+    id,
+    runtime: 'process',
+    config,
+    topology,
+    endpoints,
+    dataDir,
+    components,
+    site: (name) => {
+      const s = sites.get(name);
+      if (!s) throw new Error(`unknown site ${name}`);
+      return s;
+    },
+    component: (name) => {
+      const c = byName.get(name);
+      if (!c) throw new Error(`unknown component ${name}; components: ${[...byName.keys()].join(', ')}`);
+      return c;
+    },
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await stopAll();
+      rmSync(recordFile, { force: true });
+    },
+  };
+}
+
+export function endpointsOf(t: Topology): EstateEndpoints {
+  const url = (port: number) => `http://${t.host}:${port}`;
+  return {
+    proxyApi: url(t.proxyApi),
+    controller: url(t.controller),
+    frontdoorAdmin: url(t.frontdoor),
+    services: Object.fromEntries(SERVICES.map((s) => [s, `${url(t.proxies.frontdoor)}/${s}`])) as EstateEndpoints['services'],
+    sites: Object.fromEntries(
+      SITES.map((s) => [
+        s,
+        {
+          sanAdmin: url(t.sites[s].sanAdmin),
+          apps: Object.fromEntries(SERVICES.map((svc) => [svc, url(t.sites[s].apps[svc])])) as EstateEndpoints['services'],
+        },
+      ]),
+    ) as EstateEndpoints['sites'],
+  };
+}
+
+/** Ready = every service answers ready through the front door (its proxy included). */
+async function waitServing(endpoints: EstateEndpoints, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  const pending = new Set(SERVICES);
+  let last = '';
+  while (pending.size > 0) {
+    for (const svc of [...pending]) {
+      try {
+        const res = await fetch(`${endpoints.services[svc]}/health/ready`, { signal: AbortSignal.timeout(1000) });
+        last = `${svc}: ${res.status} ${await res.text()}`;
+        if (res.ok) pending.delete(svc);
+      } catch (e) {
+        last = `${svc}: ${(e as Error).message}`;
+      }
+    }
+    if (pending.size === 0) return;
+    if (performance.now() > deadline) throw new Error(`estate not serving within ${timeoutMs} ms: ${last}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
