@@ -2,28 +2,28 @@
  * Entry point of every estate component process: `node main.js <kind> <options-json>`.
  * The runtime starts one process per component; a power cut kills them.
  */
-import { createAppServer } from './apps';
-import { Controller } from './controller/controller';
-import { Frontdoor } from './frontdoor/frontdoor';
-import { SanClient } from './san/client';
-import { SanServer } from './san/server';
-import { startProxyServer } from '../chaos/proxy/server';
 import type { ComponentSpec } from './estate/components';
+
+// Each kind loads only its own modules: a cold restart after a power cut is part of the RTO.
 
 async function run(kind: ComponentSpec['kind'], options: never): Promise<() => void | Promise<void>> {
   switch (kind) {
     case 'proxy': {
       const o = options as Extract<ComponentSpec, { kind: 'proxy' }>['options'];
+      const { startProxyServer } = await import('../chaos/proxy/server');
       const server = await startProxyServer({ ...o, log: (l) => process.stderr.write(l + '\n') });
       return () => server.close();
     }
     case 'san': {
+      const { SanServer } = await import('./san/server');
       const san = new SanServer(options);
       await san.start();
       return () => san.stop();
     }
     case 'app': {
       const o = options as Extract<ComponentSpec, { kind: 'app' }>['options'];
+      const { SanClient } = await import('./san/client');
+      const { createAppServer } = await import('./apps');
       const storage = new SanClient(o.san, o.sanTimeoutMs);
       const server = createAppServer({ service: o.service, site: o.site, storage });
       await new Promise<void>((resolve, reject) => {
@@ -36,11 +36,13 @@ async function run(kind: ComponentSpec['kind'], options: never): Promise<() => v
       };
     }
     case 'controller': {
+      const { Controller } = await import('./controller/controller');
       const c = new Controller(options);
       await c.start();
       return () => c.stop();
     }
     case 'frontdoor': {
+      const { Frontdoor } = await import('./frontdoor/frontdoor');
       const f = new Frontdoor(options);
       await f.start();
       return () => f.stop();

@@ -59,6 +59,7 @@ export class Controller {
   private state: State;
   private readonly events: ControllerEvent[] = [];
   private misses = 0;
+  private armed = false;
   private busy = false;
   private lastFailover = -Infinity;
   private timer: NodeJS.Timeout | undefined;
@@ -112,7 +113,13 @@ export class Controller {
     const started = performance.now();
     if (!this.busy) {
       const healthy = await probe(this.o.heartbeatUrl, this.o.heartbeatMs);
-      if (healthy) {
+      if (!this.armed) {
+        // A site that has never been up (the estate is starting) is not a failed site.
+        if (healthy) {
+          this.armed = true;
+          this.event('armed', this.state.primary, 'first healthy heartbeat: watching');
+        }
+      } else if (healthy) {
         if (this.misses >= this.o.detectAfter) this.event('site-healthy', this.state.primary, 'heartbeat answered again');
         this.misses = 0;
       } else {

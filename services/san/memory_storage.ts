@@ -36,6 +36,7 @@ export class MemoryStorage implements Storage {
   }
 
   async lookupIdempotencyKey(key: string): Promise<CommitResult | undefined> {
+    this.check();
     const r = this.keys.get(key);
     return r ? { ...r, replayed: true } : undefined;
   }

@@ -164,12 +164,15 @@ export async function startProcessEstate(input: EstateConfigInput = {}, options:
     await Promise.all([...components].reverse().map((c) => c.terminate()));
   };
 
-  // Order: proxy first (every link), then SANs, controller, apps, front door.
-  const order = ['proxy', ...SITES.map((s) => `${s}-san`), 'controller', ...SITES.flatMap((s) => SERVICES.map((svc) => `${s}-${svc}`)), 'frontdoor'];
+  // The links first; every other component waits for its peers by itself (apps retry the SAN,
+  // the SAN polls the controller, the controller arms only after a first healthy heartbeat).
+  const groups = [['proxy'], components.filter((c) => c.name !== 'proxy').map((c) => c.name)];
   try {
-    for (const name of order) {
-      await byName.get(name)!.start(options.readyTimeoutMs);
-      log(`started ${name}`);
+    for (const group of groups) {
+      const started = await Promise.allSettled(group.map((name) => byName.get(name)!.start(options.readyTimeoutMs)));
+      const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      log(`started ${group.join(', ')}`);
     }
     await waitServing(endpoints, options.readyTimeoutMs ?? 15_000);
   } catch (e) {
