@@ -56,11 +56,20 @@ class ProcessComponent implements ComponentHandle {
     return this.child?.pid !== undefined && this.running ? String(this.child.pid) : undefined;
   }
   get running() {
+    return this.child !== undefined && !this.poweredOff && this.alive;
+  }
+
+  private get alive() {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  private poweredOff = false;
+
   async start(readyTimeoutMs = 15_000): Promise<void> {
     if (this.running) return;
+    // A killed process releases its ports only once it has exited.
+    if (this.alive) await new Promise<void>((r) => this.exitWaiters.push(r));
+    this.poweredOff = false;
     const { execArgv, entry } = entryCommand();
     const log = openSync(this.logFile, 'a');
     const child = spawn(process.execPath, [...execArgv, entry, this.spec.kind, JSON.stringify(this.spec.options)], {
@@ -78,7 +87,10 @@ class ProcessComponent implements ComponentHandle {
   }
 
   kill(): void {
-    if (this.child && this.running) this.child.kill('SIGKILL');
+    if (this.child && this.running) {
+      this.child.kill('SIGKILL');
+      this.poweredOff = true;
+    }
     this.frozen = false;
   }
 
@@ -95,11 +107,11 @@ class ProcessComponent implements ComponentHandle {
 
   /** SIGTERM, then SIGKILL if it has not exited in time. */
   async terminate(graceMs = 3000): Promise<void> {
-    if (!this.child || !this.running) return;
+    if (!this.child || !this.alive) return;
     const exited = new Promise<void>((r) => this.exitWaiters.push(r));
     if (this.frozen) this.thaw();
     this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.kill(), graceMs);
+    const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
     await exited;
     clearTimeout(timer);
   }
