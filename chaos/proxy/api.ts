@@ -4,7 +4,7 @@ import type { ProxyCollection } from './collection';
 import { ApiError } from './errors';
 import { renderMetrics } from './metrics';
 import type { Proxy } from './proxy';
-import { configEntry, decode, parseJson, proxyBody, toxicBody } from './schemas';
+import { configEntry, decode, parseJson, proxyBody, toxicBody, toxicUpdateBody } from './schemas';
 import { toxicJson, updateToxic } from './toxic_factory';
 import { z } from 'zod';
 
@@ -50,7 +50,7 @@ export function createApi(collection: ProxyCollection) {
     const p = collection.get(proxy);
     const t = p.findToxic(toxic);
     if (!t) throw new ApiError(404, 'toxic not found');
-    updateToxic(t, decode(toxicBody, parseJson(await body())));
+    updateToxic(t, decode(toxicUpdateBody, parseJson(await body())));
     p.toxicChanged(t);
     return json(200, toxicJson(t));
   };
@@ -66,7 +66,7 @@ export function createApi(collection: ProxyCollection) {
     GET: async ({ proxy }) => json(200, proxyJson(collection.get(proxy))),
     POST: updateProxy,
     PATCH: updateProxy,
-    DELETE: async ({ proxy }) => (collection.remove(proxy), json(204)),
+    DELETE: async ({ proxy }) => (await collection.remove(proxy), json(204)),
   });
   route('/proxies/{proxy}/toxics', {
     GET: async ({ proxy }) => {
@@ -104,7 +104,9 @@ export function createApi(collection: ProxyCollection) {
       // Toxiproxy refuses browsers: a page must not be able to reconfigure proxies behind a developer's back.
       return send(res, 403, 'text/plain', 'User agent not allowed\n');
     }
-    const path = decodeURIComponent((req.url ?? '/').split('?')[0]);
+    const path = decodePath(req.url ?? '/');
+    // Go's HTTP server refuses a request URI it cannot unescape before any route sees it.
+    if (path === undefined) return send(res, 400, 'text/plain; charset=utf-8', '400 Bad Request');
     for (const r of routes) {
       const m = r.pattern.exec(path);
       if (!m) continue;
@@ -127,10 +129,11 @@ export function createApi(collection: ProxyCollection) {
 }
 
 async function populate(collection: ProxyCollection, raw: string): Promise<Reply> {
-  // /populate answers in JSON even for errors, carrying what it created before failing.
+  // /populate answers in JSON even for errors, carrying what it created before failing; Toxiproxy
+  // writes that body as marshalled, without the newline its other errors get from http.Error.
   const failure = (e: ApiError, proxies: Proxy[] | null): Reply => ({
     status: e.status,
-    raw: { type: 'application/json', text: JSON.stringify({ error: e.message, status: e.status, proxies: proxies?.map(proxyJson) ?? null }) + '\n' },
+    raw: { type: 'application/json', text: JSON.stringify({ error: e.message, status: e.status, proxies: proxies?.map(proxyJson) ?? null }) },
   });
   let entries;
   try {
@@ -147,6 +150,15 @@ async function populate(collection: ProxyCollection, raw: string): Promise<Reply
 }
 
 const BODY_LIMIT = 1 << 20;
+
+/** The unescaped path of a request URL; undefined when an escape is malformed. */
+function decodePath(url: string): string | undefined {
+  try {
+    return decodeURIComponent(url.split('?')[0]);
+  } catch {
+    return undefined;
+  }
+}
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {

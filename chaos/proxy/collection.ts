@@ -14,6 +14,16 @@ export interface PopulateResult {
 /** Every proxy of the server, by name. */
 export class ProxyCollection {
   private readonly proxies = new Map<string, Proxy>();
+  // Changes that await a bind or a lookup run one at a time, as under Toxiproxy's collection lock:
+  // otherwise two requests could both take one name, or both start one proxy, and the loser's
+  // listener would be orphaned, still accepting connections.
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
 
   get(name: string): Proxy {
     const proxy = this.proxies.get(name);
@@ -26,8 +36,12 @@ export class ProxyCollection {
   }
 
   /** Creates and (unless disabled) starts a proxy: 400 missing fields, 409 name taken, 500 bind failure. */
-  async create(body: ProxyBody, where = ''): Promise<Proxy> {
-    const spec = validate(body, where);
+  create(body: ProxyBody): Promise<Proxy> {
+    return this.exclusive(() => this.add(body));
+  }
+
+  private async add(body: ProxyBody): Promise<Proxy> {
+    const spec = validate(body, '');
     if (this.proxies.has(spec.name)) throw errors.proxyExists();
     const proxy = new Proxy(spec);
     if (body.enabled !== false) await proxy.start();
@@ -36,7 +50,11 @@ export class ProxyCollection {
   }
 
   /** Updates listen/upstream/enabled; unsent fields keep their values. */
-  async update(name: string, body: ProxyBody): Promise<Proxy> {
+  update(name: string, body: ProxyBody): Promise<Proxy> {
+    return this.exclusive(() => this.apply(name, body));
+  }
+
+  private async apply(name: string, body: ProxyBody): Promise<Proxy> {
     const proxy = this.get(name);
     const listen = body.listen ?? proxy.listen;
     const upstream = body.upstream ?? proxy.upstream;
@@ -54,7 +72,12 @@ export class ProxyCollection {
     return proxy;
   }
 
-  remove(name: string): void {
+  /** Stops and forgets a proxy; waits for a start in progress, whose listener would outlive it. */
+  remove(name: string): Promise<void> {
+    return this.exclusive(async () => this.discard(name));
+  }
+
+  private discard(name: string): void {
     const proxy = this.get(name);
     proxy.stop();
     this.proxies.delete(name);
@@ -64,7 +87,11 @@ export class ProxyCollection {
    * Toxiproxy's populate: validate every entry first, then create new names, keep entries whose
    * listen and upstream are unchanged, replace the others; stop at the first bind error.
    */
-  async populate(entries: readonly ConfigEntry[], options: { applyToxics?: boolean } = {}): Promise<PopulateResult> {
+  populate(entries: readonly ConfigEntry[], options: { applyToxics?: boolean } = {}): Promise<PopulateResult> {
+    return this.exclusive(() => this.replaceAll(entries, options));
+  }
+
+  private async replaceAll(entries: readonly ConfigEntry[], options: { applyToxics?: boolean }): Promise<PopulateResult> {
     entries.forEach((entry, i) => validate(entry, ` at proxy ${i + 1}`));
     const done: Proxy[] = [];
     for (const entry of entries) {
@@ -75,8 +102,8 @@ export class ProxyCollection {
           done.push(existing);
           continue;
         }
-        if (existing) this.remove(existing.name);
-        const proxy = await this.create(entry);
+        if (existing) this.discard(existing.name);
+        const proxy = await this.add(entry);
         if (options.applyToxics) for (const toxic of entry.toxics ?? []) this.addToxic(proxy, toxic);
         done.push(proxy);
       } catch (err) {
@@ -93,11 +120,18 @@ export class ProxyCollection {
     return toxic;
   }
 
-  /** Removes every toxic and re-enables every proxy; open connections survive. */
-  async reset(): Promise<void> {
-    for (const proxy of this.proxies.values()) {
-      proxy.removeAllToxics();
+  /**
+   * Re-enables every proxy and removes its toxics; open connections survive. As in Toxiproxy, a
+   * proxy that cannot bind stops the reset there, its toxics kept.
+   */
+  reset(): Promise<void> {
+    return this.exclusive(() => this.resetAll());
+  }
+
+  private async resetAll(): Promise<void> {
+    for (const proxy of this.list()) {
       await proxy.start();
+      proxy.removeAllToxics();
     }
   }
 

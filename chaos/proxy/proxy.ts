@@ -60,10 +60,13 @@ export class Proxy {
     for (const link of [...this.links]) link.destroy();
   }
 
-  /** True when the resolved listen or the upstream differs from what runs now. */
+  /**
+   * True when the resolved listen or the upstream differs from what runs now. The listen is
+   * resolved first, as in Toxiproxy: an unresolvable one fails the update before anything stops.
+   */
   async differs(listen: string, upstream: string): Promise<boolean> {
-    if (upstream !== this.upstream) return true;
     const wanted = await resolveListen(listen);
+    if (upstream !== this.upstream) return true;
     if (!this.server) return listen !== this.listen;
     const bound = this.server.address() as net.AddressInfo;
     if (wanted.port === 0) return true;

@@ -59,6 +59,16 @@ export const toxicBody = lenientObject('toxics.ToxicWrapper', {
 });
 export type ToxicBody = z.infer<typeof toxicBody>;
 
+/**
+ * A toxic update: Toxiproxy decodes only these two keys (into an anonymous struct, hence the
+ * empty struct name in its messages); name, type and stream are ignored whatever their type.
+ */
+export const toxicUpdateBody = lenientObject('struct { Attributes interface {}; Toxicity float32 }', {
+  toxicity: field.number('', 'toxicity').optional(),
+  attributes: field.object('', 'attributes').optional(),
+});
+export type ToxicUpdateBody = z.infer<typeof toxicUpdateBody>;
+
 /** A `--config` file entry: a populate entry, plus the toxics to apply (an extension). */
 export const configEntry = lenientObject('proxy.Proxy', {
   name: field.string('Proxy', 'name').optional(),

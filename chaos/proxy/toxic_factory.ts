@@ -1,7 +1,7 @@
 import { errors } from './errors';
 import type { StreamName, ToxicRecord } from './link';
 import type { Proxy } from './proxy';
-import { describeIssue, normaliseKeys, type ToxicBody } from './schemas';
+import { describeIssue, normaliseKeys, type ToxicBody, type ToxicUpdateBody } from './schemas';
 import { toxicTypes, type AnyToxicType } from './toxics';
 
 /**
@@ -21,7 +21,7 @@ export function createToxic(proxy: Proxy, body: ToxicBody): ToxicRecord {
 }
 
 /** Applies an update: attributes merge into the current ones, toxicity kept unless sent. */
-export function updateToxic(toxic: ToxicRecord, body: ToxicBody): void {
+export function updateToxic(toxic: ToxicRecord, body: ToxicUpdateBody): void {
   const attributes = checkAttributes(toxic.behaviour, toxic.attributes, body.attributes ?? {});
   Object.assign(toxic.attributes, attributes);
   if (body.toxicity !== undefined) toxic.toxicity = body.toxicity;
