@@ -1,0 +1,214 @@
+import { Pool } from 'undici';
+import { classify, classifyError } from './classify';
+import type { Executor } from './executors/executor';
+import { LiveStats } from './live';
+import { OutcomeCode, RequestLog, type ServiceName } from './records';
+
+/** One request, as the workload builds it at its due time. */
+export interface Operation {
+  op: string;
+  service: ServiceName;
+  method: 'GET' | 'POST';
+  path: string;
+  body?: unknown;
+  write: boolean;
+  /** Idempotency-Key of a write. */
+  key?: string;
+  /** The request was acknowledged: the workload learns ids (to cancel, to look up). */
+  onOk?(body: unknown): void;
+  /** Any outcome: the workload can release what it reserved. */
+  onDone?(outcome: OutcomeCode, status: number): void;
+}
+
+export interface Workload {
+  next(index: number): Operation;
+}
+
+export interface LoadOptions {
+  executor: Executor;
+  /** Base URL per service, e.g. http://127.0.0.1:8000/booking */
+  targets: Record<ServiceName, string>;
+  workload: Workload;
+  /** Requests in flight at most; a request due when all are busy is dropped. */
+  maxInFlight?: number;
+  /** A request that has not finished this long after its start is abandoned as indeterminate. */
+  timeoutMs?: number;
+  /** A request that cannot start within this of its due time is dropped, never started late. */
+  maxLagMs?: number;
+  /** Hard bound on the count of requests, whatever the executor says. */
+  maxRequests?: number;
+  log?: RequestLog;
+  /** Extra headers on every request (e.g. a vendor's auth). */
+  headers?: Record<string, string>;
+}
+
+export interface LoadRun {
+  readonly log: RequestLog;
+  readonly live: LiveStats;
+  /** performance.now() at the start of the schedule. */
+  readonly t0: number;
+  inFlight(): number;
+  /** Stop scheduling (e.g. an abort condition tripped); in-flight requests finish or time out. */
+  stop(): void;
+  /** Resolves when the schedule is over and every request has finished. */
+  readonly done: Promise<LoadSummary>;
+}
+
+export interface LoadSummary {
+  scheduled: number;
+  dropped: number;
+  /** Schedule lag (start - due) of the requests that started, ms. */
+  lagP50Ms: number;
+  lagP99Ms: number;
+  lagMaxMs: number;
+  durationMs: number;
+}
+
+/**
+ * The open-model engine: requests start on the executor's schedule whether or not earlier ones
+ * finished. Nothing is ever started late to catch up: a request that cannot start on time is
+ * recorded as dropped, so an outage shows in the records at the scheduled rate, never as a gap.
+ */
+export function runLoad(options: LoadOptions): LoadRun {
+  const maxInFlight = options.maxInFlight ?? 256;
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const maxLagMs = options.maxLagMs ?? 100;
+  const maxRequests = options.maxRequests ?? 10_000_000;
+  const log = options.log ?? new RequestLog();
+  const live = new LiveStats();
+  const pools = new Map<string, Pool>();
+  const targets = Object.fromEntries(
+    Object.entries(options.targets).map(([service, base]) => {
+      const url = new URL(base);
+      const origin = url.origin;
+      if (!pools.has(origin)) pools.set(origin, new Pool(origin, { connections: maxInFlight, keepAliveTimeout: 30_000 }));
+      return [service, { pool: pools.get(origin)!, prefix: url.pathname.replace(/\/$/, '') }];
+    }),
+  ) as Record<ServiceName, { pool: Pool; prefix: string }>;
+
+  const t0 = performance.now();
+  let inFlight = 0;
+  let stopped = false;
+  let scheduled = 0;
+  let dropped = 0;
+  const lags: number[] = [];
+  let finishSchedule!: () => void;
+  const scheduleOver = new Promise<void>((r) => (finishSchedule = r));
+  let drained: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let due = options.executor.next();
+
+  const tick = () => {
+    const now = performance.now();
+    while (!stopped && due !== undefined && t0 + due <= now && scheduled < maxRequests) {
+      launch(t0 + due, now);
+      due = options.executor.next();
+    }
+    if (stopped || due === undefined || scheduled >= maxRequests) {
+      finishSchedule();
+      return;
+    }
+    const wait = t0 + due - performance.now();
+    // Timers are coarse (about 1 ms): sleep to just before the next due time, then spin on setImmediate.
+    timer = wait > 1.5 ? setTimeout(tick, wait - 1) : (setImmediate(tick) as unknown as NodeJS.Timeout);
+  };
+
+  const launch = (dueAt: number, now: number) => {
+    const index = scheduled++;
+    const op = options.workload.next(index);
+    const i = log.add(dueAt, op.op, op.service, op.write, op.key);
+    if (inFlight >= maxInFlight || now - dueAt > maxLagMs) {
+      dropped++;
+      log.dropped(i, now);
+      live.add(now, now - dueAt, false);
+      op.onDone?.(OutcomeCode.Dropped, 0);
+      return;
+    }
+    inFlight++;
+    const started = performance.now();
+    log.started(i, started);
+    lags.push(started - dueAt);
+    void send(op).then(({ outcome, status, site, body, seq }) => {
+      const end = performance.now();
+      let ack: { id?: string; version?: number; seq?: number } | undefined;
+      if (outcome === OutcomeCode.Ok && op.write && body && typeof body === 'object') {
+        const b = body as { id?: string; meta?: { versionId?: string } };
+        ack = { id: b.id, version: Number(b.meta?.versionId ?? 0), seq };
+      }
+      log.finished(i, end, outcome, status, site, ack);
+      live.add(end, end - dueAt, outcome === OutcomeCode.Ok);
+      if (outcome === OutcomeCode.Ok) op.onOk?.(body);
+      op.onDone?.(outcome, status);
+      inFlight--;
+      if (inFlight === 0 && drained) drained();
+    });
+  };
+
+  const send = async (op: Operation) => {
+    const target = targets[op.service];
+    const controller = new AbortController();
+    const timeout = setTimeout(() => controller.abort(), timeoutMs);
+    try {
+      const res = await target.pool.request({
+        method: op.method,
+        path: target.prefix + op.path,
+        headers: {
+          ...options.headers,
+          ...(op.body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(op.key ? { 'idempotency-key': op.key } : {}),
+        },
+        body: op.body !== undefined ? JSON.stringify(op.body) : undefined,
+        signal: controller.signal,
+      });
+      const text = await res.body.text();
+      const header = (name: string) => {
+        const v = res.headers[name];
+        return Array.isArray(v) ? v[0] : v;
+      };
+      const outcome = classify(res.statusCode, op.write, header('x-blackstart-indeterminate'));
+      let body: unknown;
+      if (outcome === OutcomeCode.Ok && text.length > 0) {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = undefined;
+        }
+      }
+      return { outcome, status: res.statusCode, site: header('x-blackstart-site') ?? '', body, seq: Number(header('x-blackstart-seq') ?? 0) };
+    } catch (e) {
+      return { outcome: classifyError((e as { code?: string }).code), status: 0, site: '', body: undefined, seq: 0 };
+    } finally {
+      clearTimeout(timeout);
+    }
+  };
+
+  const done = (async (): Promise<LoadSummary> => {
+    await scheduleOver;
+    if (inFlight > 0) await new Promise<void>((r) => (drained = r));
+    await Promise.all([...pools.values()].map((p) => p.close()));
+    lags.sort((a, b) => a - b);
+    const pick = (q: number) => (lags.length ? lags[Math.min(lags.length - 1, Math.ceil(lags.length * q) - 1)] : 0);
+    return {
+      scheduled,
+      dropped,
+      lagP50Ms: pick(0.5),
+      lagP99Ms: pick(0.99),
+      lagMaxMs: lags.length ? lags[lags.length - 1] : 0,
+      durationMs: performance.now() - t0,
+    };
+  })();
+
+  timer = setTimeout(tick, 0);
+  return {
+    log,
+    live,
+    t0,
+    inFlight: () => inFlight,
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+      finishSchedule();
+    },
+    done,
+  };
+}

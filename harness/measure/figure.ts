@@ -1,0 +1,21 @@
+import { z } from 'zod';
+
+/**
+ * What every figure carries beside its numbers (DESIGN § 7: "every figure in a report names its
+ * definition, its parameters and its resolution"). Reports print these three verbatim, so the text
+ * here is the one place a definition is written down; the code next to it must agree with it.
+ */
+export const parameterValueSchema = z.union([z.number(), z.string(), z.boolean(), z.null()]);
+
+export const figureMetaSchema = z.object({
+  /** The exact definition, in words a reader of the report can check by hand. */
+  definition: z.string(),
+  /** The values the definition depends on (window sizes, thresholds, time ranges), as used. */
+  parameters: z.record(z.string(), parameterValueSchema),
+  /** How fine the numbers are: clock and rounding of times, histogram precision of latencies. */
+  resolution: z.string(),
+});
+export type FigureMeta = z.infer<typeof figureMetaSchema>;
+
+/** Times in the records: ms on the harness's monotonic clock (performance.now()), sub-ms floats. */
+export const CLOCK_RESOLUTION = 'times: ms on the harness monotonic clock (performance.now(), sub-ms), not rounded';
