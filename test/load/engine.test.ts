@@ -120,7 +120,7 @@ describe('open-model engine', () => {
   it('classifies answers: 2xx ok, 4xx fail, 5xx write info unless the server says it was not applied', async () => {
     const statuses = [200, 409, 503, 503, 500];
     const { s, base } = await server((req, res) => {
-      const i = Number(req.headers['idempotency-key']!.split('-')[1]);
+      const i = Number(String(req.headers['idempotency-key']).split('-')[1]);
       if (i === 3) res.setHeader('x-blackstart-indeterminate', 'false');
       res.statusCode = statuses[i];
       res.end('{}');
