@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import type { FaultSpec } from '../../chaos/faults/specs';
+import { drillSchema, faultName, type Drill, type DrillFault } from './schema';
+
+export interface DrillProblem {
+  file: string;
+  line: number;
+  column: number;
+  /** Dotted path of the field, e.g. faults.0.power_cut.site */
+  path: string;
+  message: string;
+}
+
+/** A drill file that cannot be used: every problem, each with file, line, field path and reason. */
+export class DrillError extends Error {
+  constructor(readonly problems: DrillProblem[]) {
+    super(problems.map(formatProblem).join('\n'));
+  }
+}
+
+export const formatProblem = (p: DrillProblem) => `${p.file}:${p.line}:${p.column}: ${p.path || '(file)'}: ${p.message}`;
+
+/** Reads and validates a drill file; throws DrillError listing every problem found. */
+export function loadDrill(file: string): Drill {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new DrillError([{ file, line: 0, column: 0, path: '', message: (e as Error).message }]);
+  }
+  return parseDrill(text, file);
+}
+
+export function parseDrill(text: string, file = '<drill>'): Drill {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new DrillError(
+      doc.errors.map((e) => {
+        const pos = lineCounter.linePos(e.pos[0]);
+        return { file, line: pos.line, column: pos.col, path: '', message: `YAML: ${e.message.split('\n')[0]}` };
+      }),
+    );
+  }
+  const result = drillSchema.safeParse(doc.toJS() ?? {});
+  if (result.success) return result.data;
+  throw new DrillError(result.error.issues.flatMap((issue) => problemsOf(issue, doc, lineCounter, file)));
+}
+
+function problemsOf(issue: z.core.$ZodIssue, doc: Document, lc: LineCounter, file: string): DrillProblem[] {
+  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  if (issue.code === 'unrecognized_keys') {
+    // One problem per unknown key, at the key itself: a typo must not silently disable a gate.
+    return issue.keys.map((key) => {
+      const where = locate(doc, lc, [...path, key], true);
+      return { file, ...where, path: [...path, key].join('.'), message: `unknown key "${key}"` };
+    });
+  }
+  const where = locate(doc, lc, path, false);
+  return [{ file, ...where, path: path.join('.'), message: issue.message }];
+}
+
+/** Line and column of a path in the YAML: the key (for unknown keys) or the value; else its nearest parent. */
+function locate(doc: Document, lc: LineCounter, path: (string | number)[], atKey: boolean): { line: number; column: number } {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = nodeAt(doc.contents as Node | null, path.slice(0, depth), atKey && depth === path.length);
+    if (node?.range) {
+      const pos = lc.linePos(node.range[0]);
+      return { line: pos.line, column: pos.col };
+    }
+  }
+  return { line: 1, column: 1 };
+}
+
+function nodeAt(root: Node | null, path: (string | number)[], wantKey: boolean): Node | null {
+  let node: Node | null = root;
+  for (let i = 0; i < path.length; i++) {
+    const step = path[i];
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (p.key as { value?: unknown })?.value === step);
+      if (!pair) return null;
+      node = (i === path.length - 1 && wantKey ? pair.key : pair.value) as Node | null;
+    } else if (isSeq(node) && typeof step === 'number') {
+      node = (node.items[step] as Node | undefined) ?? null;
+    } else return null;
+  }
+  return node;
+}
+
+/** The fault spec chaos/ acts on, from a drill file's fault entry. */
+export function faultSpecOf(f: DrillFault): FaultSpec {
+  if (f.power_cut) return { kind: 'power_cut', spec: f.power_cut };
+  if (f.power_flap) return { kind: 'power_flap', spec: f.power_flap };
+  if (f.storage_cut) return { kind: 'storage_cut', spec: f.storage_cut };
+  if (f.network) return { kind: 'network', spec: f.network };
+  if (f.freeze) return { kind: 'freeze', spec: f.freeze };
+  throw new Error('fault without a kind');
+}
+
+export function describeFault(f: DrillFault, i: number): string {
+  const { kind, spec } = faultSpecOf(f);
+  const detail = Object.entries(spec)
+    .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`)
+    .join(' ');
+  const until = f.restore_after !== undefined ? `, restored after ${f.restore_after} ms` : f.duration !== undefined ? `, for ${f.duration} ms` : ', until the load ends';
+  return `${faultName(f, i)}: ${kind} ${detail}${until}`;
+}

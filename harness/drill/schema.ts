@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { estateConfigSchema } from '../../services/estate/config';
+import { freezeSpec, networkSpec, SITES, storageCutSpec } from '../../chaos/faults/specs';
+import { mixSchema } from '../load/workload';
+import { duration, rate } from './units';
+
+/** A drill file (YAML): what to stand up, what load, which faults when, and the gates. */
+
+const loadSchema = z
+  .object({
+    executor: z.enum(['constant-arrival-rate', 'ramping-arrival-rate']).default('constant-arrival-rate'),
+    /** constant-arrival-rate: the rate; ramping: the starting rate. */
+    rate: rate(),
+    /** constant-arrival-rate: how long the load runs. */
+    duration: duration().optional(),
+    /** ramping-arrival-rate: each stage ramps linearly to its target. */
+    stages: z.array(z.object({ target: rate(), duration: duration() }).strict()).optional(),
+    /** Load before the baseline is measured (connections, caches). */
+    warmup: duration().default(2000),
+    max_in_flight: z.number().int().min(1).max(10_000).default(256),
+    timeout: duration().default(5000),
+    mix: mixSchema.partial().optional(),
+    /** Clerks book on paper while booking is unreachable, and key the backlog in after. */
+    paper: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((l, ctx) => {
+    if (l.executor === 'constant-arrival-rate' && l.duration === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['duration'], message: 'constant-arrival-rate needs a duration' });
+    }
+    if (l.executor === 'ramping-arrival-rate' && !l.stages?.length) {
+      ctx.addIssue({ code: 'custom', path: ['stages'], message: 'ramping-arrival-rate needs at least one stage' });
+    }
+  });
+
+const site = z.enum(SITES);
+const faultSchema = z
+  .object({
+    /** Offset from the start of the load. */
+    at: duration(),
+    name: z.string().min(1).optional(),
+    power_cut: z.object({ site }).strict().optional(),
+    power_flap: z.object({ site, times: z.number().int().min(1).max(20), every: duration() }).strict().optional(),
+    storage_cut: storageCutSpec.extend({ latency: duration().optional() }).strict().optional(),
+    network: networkSpec.optional(),
+    freeze: freezeSpec.optional(),
+    /** How long the fault stays before it is reverted; omitted: until the load ends. */
+    duration: duration().optional(),
+    /** power_cut: when power comes back (cold restart); omitted: down until the load ends. */
+    restore_after: duration().optional(),
+  })
+  .strict()
+  .superRefine((f, ctx) => {
+    const kinds = (['power_cut', 'power_flap', 'storage_cut', 'network', 'freeze'] as const).filter((k) => f[k] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.addIssue({ code: 'custom', message: `each fault needs exactly one of power_cut, power_flap, storage_cut, network, freeze (found ${kinds.length ? kinds.join(', ') : 'none'})` });
+    }
+    if (f.restore_after !== undefined && f.power_cut === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['restore_after'], message: 'restore_after applies to power_cut only; use duration' });
+    }
+    if (f.power_cut !== undefined && f.duration !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['duration'], message: 'a power_cut ends with restore_after, not duration' });
+    }
+  });
+
+export const GATE_METRICS = ['rto_ms', 'time_to_first_success_ms', 'lost_writes', 'error_rate', 'p99_ms', 'backlog_drain_ms', 'split_brain_writes'] as const;
+export type GateMetric = (typeof GATE_METRICS)[number];
+
+const gateSchema = z
+  .object({
+    metric: z.enum(GATE_METRICS),
+    /** The gate passes when the figure is at most this. */
+    max: z.number().min(0),
+    /** A service, or all services together (default). */
+    service: z.enum(['pas', 'booking', 'theatre', 'all']).default('all'),
+    /** error_rate and p99_ms: before, during or after each fault, or the whole run (default). */
+    phase: z.enum(['before', 'during', 'after', 'run']).default('run'),
+    /** rto_ms / time_to_first_success_ms / phases: one fault (by name or index from 0); default every fault. */
+    fault: z.union([z.string(), z.number().int().min(0)]).optional(),
+  })
+  .strict();
+export type Gate = z.infer<typeof gateSchema>;
+
+export const drillSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'use lower-case letters, digits, ".", "_" or "-"'),
+    description: z.string().default(''),
+    seed: z.number().int().default(1),
+    estate: estateConfigSchema.default(estateConfigSchema.parse({})),
+    load: loadSchema,
+    faults: z.array(faultSchema).default([]),
+    recovery: z
+      .object({
+        windows: z.number().int().min(1).default(5),
+        window: duration().default(1000),
+        success_ratio: z.number().min(0).max(1).default(0.99),
+        p95_factor: z.number().min(1).default(3),
+      })
+      .strict()
+      .default({ windows: 5, window: 1000, success_ratio: 0.99, p95_factor: 3 }),
+    /** Safety stops: when one trips, the drill stops early, reverts every fault and reports `aborted`. */
+    abort: z
+      .array(z.object({ success_ratio_below: z.number().min(0).max(1), for: duration() }).strict())
+      .default([]),
+    gates: z.array(gateSchema).default([]),
+    /** After the load: how long to wait for the estate to settle before reading writes back. */
+    settle: duration().default(2000),
+  })
+  .strict()
+  .superRefine((d, ctx) => {
+    const loadMs = loadDurationMs(d.load);
+    d.faults.forEach((f, i) => {
+      if (f.at >= loadMs) ctx.addIssue({ code: 'custom', path: ['faults', i, 'at'], message: `at ${f.at} ms is not within the load (${loadMs} ms)` });
+      if (f.at < d.load.warmup) ctx.addIssue({ code: 'custom', path: ['faults', i, 'at'], message: `at ${f.at} ms is inside the warm-up (${d.load.warmup} ms): there would be no baseline` });
+    });
+    const names = d.faults.map((f, i) => f.name ?? `fault-${i}`);
+    d.gates.forEach((g, i) => {
+      if (typeof g.fault === 'string' && !names.includes(g.fault)) ctx.addIssue({ code: 'custom', path: ['gates', i, 'fault'], message: `no fault named "${g.fault}" (faults: ${names.join(', ') || 'none'})` });
+      if (typeof g.fault === 'number' && g.fault >= d.faults.length) ctx.addIssue({ code: 'custom', path: ['gates', i, 'fault'], message: `no fault ${g.fault}: the drill has ${d.faults.length}` });
+      if (g.metric === 'backlog_drain_ms' && !d.load.paper) ctx.addIssue({ code: 'custom', path: ['gates', i, 'metric'], message: 'backlog_drain_ms needs load.paper: true' });
+    });
+  });
+
+export type Drill = z.infer<typeof drillSchema>;
+export type DrillFault = Drill['faults'][number];
+
+export function loadDurationMs(load: z.infer<typeof loadSchema>): number {
+  if (load.executor === 'ramping-arrival-rate') return (load.stages ?? []).reduce((s, st) => s + st.duration, 0);
+  return load.duration ?? 0;
+}
+
+export const faultName = (f: DrillFault, i: number) => f.name ?? `fault-${i}`;

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** '500ms', '15s', '2m', '1.5h' -> ms. A bare number is refused: the unit must be explicit. */
+export function parseDuration(text: string): number {
+  const m = DURATION.exec(text.trim());
+  if (!m) throw new Error(`"${text}" is not a duration: use e.g. 500ms, 15s, 2m`);
+  return Math.round(Number(m[1]) * UNIT_MS[m[2]]);
+}
+
+const RATE = /^(\d+(?:\.\d+)?)\s*\/\s*(s|m)$/;
+
+/** '200/s', '600/m' -> requests per second. */
+export function parseRate(text: string): number {
+  const m = RATE.exec(text.trim());
+  if (!m) throw new Error(`"${text}" is not a rate: use e.g. 200/s or 600/m`);
+  const perSecond = Number(m[1]) / (m[2] === 'm' ? 60 : 1);
+  if (perSecond <= 0) throw new Error(`rate "${text}" must be above 0`);
+  return perSecond;
+}
+
+const fromText = (parse: (t: string) => number, what: string) =>
+  z.string({ error: `must be a ${what} string such as ${what === 'duration' ? '"15s"' : '"200/s"'}` }).transform((t, ctx) => {
+    try {
+      return parse(t);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      return z.NEVER;
+    }
+  });
+
+/** Zod types for the drill file: the TypeScript type is the parsed number (ms, or per second). */
+export const duration = () => fromText(parseDuration, 'duration');
+export const rate = () => fromText(parseRate, 'rate');
