@@ -3,6 +3,9 @@ import { startProxyServer } from '../chaos/proxy/server';
 import { TOXIPROXY_VERSION } from '../chaos/proxy/api';
 import { packageVersion } from './paths';
 import { addEstateCommands } from './estate_commands';
+import { addImagesCommands } from './images_commands';
+import { addDrillCommands } from './drill_commands';
+import { addRestoreCommand } from './restore_command';
 
 function port(value: string): number {
   const n = Number(value);
@@ -34,6 +37,9 @@ export function buildCli(): Command {
     });
 
   addEstateCommands(program);
+  addImagesCommands(program);
+  addDrillCommands(program);
+  addRestoreCommand(program);
   return program;
 }
 

@@ -36,12 +36,15 @@ export const networkSpec = z
   })
   .strict();
 export const freezeSpec = z.object({ component: z.string().min(1) }).strict();
+/** Not a fault but an operation on the schedule: a planned switchover to the other site. */
+export const failbackSpec = z.object({}).strict();
 
 export type PowerCutSpec = z.infer<typeof powerCutSpec>;
 export type PowerFlapSpec = z.infer<typeof powerFlapSpec>;
 export type StorageCutSpec = z.infer<typeof storageCutSpec>;
 export type NetworkSpec = z.infer<typeof networkSpec>;
 export type FreezeSpec = z.infer<typeof freezeSpec>;
+export type FailbackSpec = z.infer<typeof failbackSpec>;
 
 /** One fault, with its kind resolved: what chaos/ acts on. */
 export type FaultSpec =
@@ -49,7 +52,8 @@ export type FaultSpec =
   | { kind: 'power_flap'; spec: PowerFlapSpec }
   | { kind: 'storage_cut'; spec: StorageCutSpec }
   | { kind: 'network'; spec: NetworkSpec }
-  | { kind: 'freeze'; spec: FreezeSpec };
+  | { kind: 'freeze'; spec: FreezeSpec }
+  | { kind: 'failback'; spec: FailbackSpec };
 
-export const FAULT_KINDS = ['power_cut', 'power_flap', 'storage_cut', 'network', 'freeze'] as const;
+export const FAULT_KINDS = ['power_cut', 'power_flap', 'storage_cut', 'network', 'freeze', 'failback'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];

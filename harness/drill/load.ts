@@ -96,6 +96,7 @@ export function faultSpecOf(f: DrillFault): FaultSpec {
   if (f.storage_cut) return { kind: 'storage_cut', spec: f.storage_cut };
   if (f.network) return { kind: 'network', spec: f.network };
   if (f.freeze) return { kind: 'freeze', spec: f.freeze };
+  if (f.failback) return { kind: 'failback', spec: f.failback };
   throw new Error('fault without a kind');
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { estateConfigSchema } from '../../services/estate/config';
-import { freezeSpec, networkSpec, SITES, storageCutSpec } from '../../chaos/faults/specs';
+import { FAULT_KINDS, failbackSpec, freezeSpec, networkSpec, SITES, storageCutSpec } from '../../chaos/faults/specs';
 import { mixSchema } from '../load/workload';
 import { duration, rate } from './units';
 
@@ -44,6 +44,8 @@ const faultSchema = z
     storage_cut: storageCutSpec.extend({ latency: duration().optional() }).strict().optional(),
     network: networkSpec.optional(),
     freeze: freezeSpec.optional(),
+    /** A planned switchover to the other site (zero lost writes expected); its interruption is measured like a fault's. */
+    failback: failbackSpec.optional(),
     /** How long the fault stays before it is reverted; omitted: until the load ends. */
     duration: duration().optional(),
     /** power_cut: when power comes back (cold restart); omitted: down until the load ends. */
@@ -51,9 +53,9 @@ const faultSchema = z
   })
   .strict()
   .superRefine((f, ctx) => {
-    const kinds = (['power_cut', 'power_flap', 'storage_cut', 'network', 'freeze'] as const).filter((k) => f[k] !== undefined);
+    const kinds = FAULT_KINDS.filter((k) => f[k] !== undefined);
     if (kinds.length !== 1) {
-      ctx.addIssue({ code: 'custom', message: `each fault needs exactly one of power_cut, power_flap, storage_cut, network, freeze (found ${kinds.length ? kinds.join(', ') : 'none'})` });
+      ctx.addIssue({ code: 'custom', message: `each fault needs exactly one of ${FAULT_KINDS.join(', ')} (found ${kinds.length ? kinds.join(', ') : 'none'})` });
     }
     if (f.restore_after !== undefined && f.power_cut === undefined) {
       ctx.addIssue({ code: 'custom', path: ['restore_after'], message: 'restore_after applies to power_cut only; use duration' });

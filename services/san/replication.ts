@@ -86,6 +86,11 @@ export class ReplicationSender {
   /** Resolves when the replica has `seq`; in sync mode the commit waits on this. */
   waitFor(seq: number): Promise<void> {
     if (this.ackedSeq >= seq) return Promise.resolve();
+    if (this.settings.onPeerUnreachable === 'async' && (this.degraded || !this.connected)) {
+      // The mirror is already split: like an array, stop waiting on each write until the peer is back in sync.
+      this.degraded = true;
+      return Promise.resolve();
+    }
     return new Promise((resolve, reject) => {
       const waiter = { seq, resolve, reject };
       this.waiters.push(waiter);

@@ -1,0 +1,86 @@
+import type { Command } from 'commander';
+import { join } from 'node:path';
+import { writeReports } from '../reports/write';
+import { terminalSummary } from '../reports/terminal';
+import { DrillError, describeFault, loadDrill } from './drill/load';
+import { loadDurationMs, type Drill } from './drill/schema';
+import { EXIT, runDrill } from './runner/run';
+
+const out = (line: string): void => void process.stdout.write(line + '\n');
+const err = (line: string): void => void process.stderr.write(line + '\n');
+
+/** Reads a drill file; a bad one prints every problem (file:line:col: path: reason) and exits 2. */
+function loadOrExit(file: string): Drill {
+  try {
+    return loadDrill(file);
+  } catch (e) {
+    if (e instanceof DrillError) {
+      for (const p of e.problems) err(`${p.file}:${p.line}:${p.column}: ${p.path || '(file)'}: ${p.message}`);
+      err(`${file}: ${e.problems.length} problem(s); nothing was run`);
+      process.exit(EXIT.error);
+    }
+    throw e;
+  }
+}
+
+export function addDrillCommands(program: Command): void {
+  program
+    .command('validate')
+    .argument('<file>', 'drill file (YAML)')
+    .description('check a drill file: every error with file, line, field and reason (exit 2)')
+    .action((file: string) => {
+      const drill = loadOrExit(file);
+      out(`${file}: valid drill "${drill.name}": ${drill.faults.length} fault(s), ${drill.gates.length} gate(s), load ${loadDurationMs(drill.load)} ms`);
+    });
+
+  program
+    .command('drill')
+    .argument('<file>', 'drill file (YAML)')
+    .description('run a drill: estate, load, faults on schedule, ledger, residue check, gates')
+    .option('--out <dir>', 'where reports go (default blackstart-reports/<drill>-<timestamp>/)')
+    .option('--dry-run', 'validate and print the planned timeline; apply nothing')
+    .option('--json', 'print result.json to stdout instead of the summary')
+    .action(async (file: string, opts: { out?: string; dryRun?: boolean; json?: boolean }) => {
+      const drill = loadOrExit(file);
+      if (opts.dryRun) return out(plan(drill));
+      const outDir = opts.out ?? join('blackstart-reports', `${drill.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+      const stop = new AbortController();
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (stop.signal.aborted) return err(`${signal}: still reverting faults and stopping the estate; please wait`);
+        err(`${signal}: stopping the drill, reverting every fault`);
+        stop.abort(signal);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const result = await runDrill(drill, { file, outDir, signal: stop.signal, print: opts.json ? err : out });
+      const paths = writeReports(result, outDir);
+      if (opts.json) out(JSON.stringify(result));
+      else out(terminalSummary(result, { outDir, color: process.stdout.isTTY }));
+      err(`reports: ${paths.resultJson}, ${paths.junitXml}, ${paths.summaryMd}`);
+      process.exitCode = result.exitCode;
+    });
+}
+
+/** The dry run: what would happen, in order, without touching anything. */
+export function plan(drill: Drill): string {
+  const e = drill.estate;
+  const lines = [
+    `drill ${drill.name}: ${drill.description}`.trim(),
+    `estate: runtime ${e.runtime}, replication ${e.replication.mode} (peer unreachable: ${e.replication.on_peer_unreachable}), ` +
+      `failover ${e.failover.promotion} (heartbeat ${e.failover.heartbeat_ms} ms x ${e.failover.detect_after}, promotion delay ${e.failover.promotion_delay_ms} ms)`,
+    `load: ${drill.load.executor} ${drill.load.rate.toFixed(1)}/s for ${loadDurationMs(drill.load)} ms, warm-up ${drill.load.warmup} ms, seed ${drill.seed}${drill.load.paper ? ', paper mode' : ''}`,
+    'timeline:',
+  ];
+  const events: [number, string][] = [[0, 'load starts'], [drill.load.warmup, 'baseline starts (end of warm-up)']];
+  drill.faults.forEach((f, i) => {
+    events.push([f.at, `apply ${describeFault(f, i)}`]);
+    const after = f.restore_after ?? f.duration;
+    if (after !== undefined) events.push([f.at + after, `revert ${f.name ?? `fault-${i}`}`]);
+  });
+  events.push([loadDurationMs(drill.load), 'load stops; every fault still applied is reverted; writes read back; residue check']);
+  for (const [t, what] of events.sort((a, b) => a[0] - b[0])) lines.push(`  t=${(t / 1000).toFixed(1).padStart(6)}s  ${what}`);
+  lines.push('gates:');
+  for (const g of drill.gates) lines.push(`  ${g.metric} <= ${g.max} (${g.service}, ${g.phase}${g.fault !== undefined ? `, fault ${g.fault}` : ''})`);
+  if (drill.abort.length) lines.push(`abort when: ${drill.abort.map((a) => `success ratio < ${a.success_ratio_below} for ${a.for} ms`).join('; ')}`);
+  return lines.join('\n');
+}
