@@ -205,7 +205,18 @@ export async function runDrill(drill: Drill, o: RunOptions): Promise<DrillResult
       };
     });
     const runRange = { from: warmupEnd, to: end };
-    const spans = recoveries.map((r) => faultSpanOf(r, r.fault));
+    // "During" a fault lasts until it is reverted or until service recovered, whichever is later:
+    // a latency fault fails nothing, yet its latency belongs to its own phase.
+    const spans = recoveries.map((r, k) => {
+      const span = faultSpanOf(r, r.fault);
+      const until = applied[k].revertedAt ?? end;
+      const later = (t: number | null) => (t === null ? null : Math.max(t, until));
+      return {
+        ...span,
+        tRecovered: later(span.tRecovered),
+        tRecoveredByService: span.tRecoveredByService && Object.fromEntries(Object.entries(span.tRecoveredByService).map(([svc, t]) => [svc, later(t)])),
+      };
+    });
     const hasRecords = log.length > 0;
     const latency = hasRecords ? latencyByPhase(log, { run: runRange, faults: spans }) : null;
     const split = hasRecords ? splitBrain(log, { events, initialPrimary: 'dc1', harnessTimeOrigin: performance.timeOrigin }) : null;

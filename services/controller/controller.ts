@@ -60,6 +60,8 @@ export class Controller {
   private readonly events: ControllerEvent[] = [];
   private misses = 0;
   private armed = false;
+  /** A failover was declared and did not happen: wait for the site to answer again before retrying. */
+  private stalled = false;
   private busy = false;
   private lastFailover = -Infinity;
   private timer: NodeJS.Timeout | undefined;
@@ -120,12 +122,13 @@ export class Controller {
           this.event('armed', this.state.primary, 'first healthy heartbeat: watching');
         }
       } else if (healthy) {
-        if (this.misses >= this.o.detectAfter) this.event('site-healthy', this.state.primary, 'heartbeat answered again');
+        if (this.misses >= this.o.detectAfter || this.stalled) this.event('site-healthy', this.state.primary, 'heartbeat answered again');
         this.misses = 0;
+        this.stalled = false;
       } else {
         this.misses++;
-        if (this.misses === 1) this.event('heartbeat-missed', this.state.primary);
-        if (this.misses === this.o.detectAfter) {
+        if (this.misses === 1 && !this.stalled) this.event('heartbeat-missed', this.state.primary);
+        if (this.misses === this.o.detectAfter && !this.stalled) {
           this.event('detect', this.state.primary, `${this.misses} heartbeats of ${this.o.heartbeatMs} ms missed`);
           void this.failover();
         }
@@ -152,9 +155,10 @@ export class Controller {
       await sleep(this.o.promotionDelayMs);
       if (this.o.promotion === 'broken') {
         this.event('promotion-failed', target, 'the backup did not come up (promotion: broken)');
+        this.stalled = true;
         return;
       }
-      await this.promote(target, failed, 'failover');
+      if (!(await this.promote(target, failed, 'failover'))) this.stalled = true;
     } finally {
       this.busy = false;
       this.misses = 0;

@@ -14,6 +14,11 @@ export const bandwidth = defineToxic<{ rate: number }, { debt: number }>({
   attributeNames: ['rate'],
   schema: z.object({ rate: nonNegativeInt() }),
   newState: () => ({ debt: 0 }),
+  // Like Toxiproxy's Pipe restarting with a zero sleep: debt run up at an old rate (or cut short
+  // by an interruption) must not delay the stream once the chain restarts.
+  start(ctx) {
+    ctx.state.debt = 0;
+  },
   async pipe(chunk, ctx) {
     const rate = ctx.attributes.rate;
     if (rate <= 0) {

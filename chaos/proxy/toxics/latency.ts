@@ -11,6 +11,8 @@ export const latency = defineToxic({
     const delay = base + (jitter > 0 ? Math.floor(Math.random() * (2 * jitter + 1)) - jitter : 0);
     const wait = chunk.readAt + delay - performance.now();
     if (wait > 0) await ctx.sleep(wait);
-    await ctx.next(chunk);
+    // Stamp the chunk with its due time, as Toxiproxy advances the timestamp by the sleep, so a
+    // following latency toxic adds its delay instead of counting from the original read.
+    await ctx.next({ data: chunk.data, readAt: chunk.readAt + Math.max(0, delay) });
   },
 });

@@ -3,20 +3,26 @@ import { defineToxic, nonNegativeInt } from './toxic';
 
 /**
  * Forwards at most `bytes` per connection and direction, cutting the chunk that crosses the
- * limit, then closes the connection. The count starts when the toxic is added and survives updates.
+ * limit, then ends the stream: what it forwarded still goes through the rest of the chain, and each
+ * side closes (FIN) once its direction has drained, as Toxiproxy's stub.Close() does. The count
+ * starts when the toxic is added and survives updates.
  */
-export const limitData = defineToxic<{ bytes: number }, { sent: number }>({
+export const limitData = defineToxic<{ bytes: number }, { sent: number; ended: boolean }>({
   type: 'limit_data',
   attributeNames: ['bytes'],
   schema: z.object({ bytes: nonNegativeInt() }),
-  newState: () => ({ sent: 0 }),
+  newState: () => ({ sent: 0, ended: false }),
   async pipe(chunk, ctx) {
+    if (ctx.state.ended) return;
     const remaining = Math.max(0, ctx.attributes.bytes - ctx.state.sent);
     const data = chunk.data.length > remaining ? chunk.data.subarray(0, remaining) : chunk.data;
     if (data.length > 0) {
       ctx.state.sent += data.length;
       await ctx.next({ data, readAt: chunk.readAt });
     }
-    if (ctx.attributes.bytes - ctx.state.sent <= 0) ctx.close('fin');
+    if (ctx.attributes.bytes - ctx.state.sent <= 0) {
+      ctx.state.ended = true;
+      await ctx.end();
+    }
   },
 });

@@ -1,14 +1,20 @@
 import { z } from 'zod';
-import { defineToxic, nonNegativeInt } from './toxic';
+import { defineToxic, nonNegativeInt, type ToxicContext } from './toxic';
 
 interface TimeoutState {
   timer?: NodeJS.Timeout;
+  /** The stream was ended by this toxic: nothing more to arm or end. */
+  ended?: boolean;
 }
+
+type Ctx = ToxicContext<{ timeout: number }, TimeoutState>;
 
 /**
  * Swallows all data in this direction without slowing the sender. With timeout > 0 the
  * connection closes once `timeout` ms pass with no chunk arriving; 0 holds it forever.
- * Removing the toxic closes the connections it held, as Toxiproxy does.
+ * Removing the toxic closes the connections it held, as Toxiproxy does. Closing ends this
+ * direction's stream (Toxiproxy's stub.Close()): each side gets a FIN once its direction has
+ * drained, so data the other direction holds (e.g. in a latency toxic) is still delivered.
  */
 export const timeout = defineToxic<{ timeout: number }, TimeoutState>({
   type: 'timeout',
@@ -16,25 +22,31 @@ export const timeout = defineToxic<{ timeout: number }, TimeoutState>({
   schema: z.object({ timeout: nonNegativeInt() }),
   newState: () => ({}),
   start(ctx) {
-    arm(ctx.state, ctx.attributes.timeout, () => ctx.close('fin'));
+    arm(ctx);
   },
   stop(ctx) {
     clearTimeout(ctx.state.timer);
   },
   pipe(_chunk, ctx) {
-    arm(ctx.state, ctx.attributes.timeout, () => ctx.close('fin'));
+    arm(ctx);
   },
   end(ctx) {
-    clearTimeout(ctx.state.timer);
-    ctx.close('fin');
+    return endStream(ctx);
   },
   removed(ctx) {
-    clearTimeout(ctx.state.timer);
-    ctx.close('fin');
+    void endStream(ctx);
   },
 });
 
-function arm(state: TimeoutState, ms: number, onExpiry: () => void): void {
-  clearTimeout(state.timer);
-  state.timer = ms > 0 ? setTimeout(onExpiry, ms) : undefined;
+function arm(ctx: Ctx): void {
+  clearTimeout(ctx.state.timer);
+  const ms = ctx.attributes.timeout;
+  ctx.state.timer = ms > 0 && !ctx.state.ended ? setTimeout(() => void endStream(ctx), ms) : undefined;
+}
+
+function endStream(ctx: Ctx): Promise<void> {
+  clearTimeout(ctx.state.timer);
+  if (ctx.state.ended) return Promise.resolve();
+  ctx.state.ended = true;
+  return ctx.end();
 }
