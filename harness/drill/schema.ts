@@ -97,6 +97,8 @@ export const drillSchema = z
         window: duration().default(1000),
         success_ratio: z.number().min(0).max(1).default(0.99),
         p95_factor: z.number().min(1).default(3),
+        /** A fixed latency ceiling for healthy windows instead of p95_factor x the baseline p95. */
+        max_p95: duration().optional(),
       })
       .strict()
       .default({ windows: 5, window: 1000, success_ratio: 0.99, p95_factor: 3 }),

@@ -200,6 +200,7 @@ export async function runDrill(drill: Drill, o: RunOptions): Promise<DrillResult
           windowMs: drill.recovery.window,
           minSuccessRatio: drill.recovery.success_ratio,
           p95Factor: drill.recovery.p95_factor,
+          maxP95Ms: drill.recovery.max_p95,
           tEnd: tNext,
         }),
       };

@@ -1,0 +1,71 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadDrill } from '../../harness/drill/load';
+import { runDrill } from '../../harness/runner/run';
+import { resultSchema } from '../../reports/result';
+import { shorten } from '../helpers/drill';
+
+jest.setTimeout(180_000);
+
+const DRILLS = resolve(__dirname, '..', '..', 'drills');
+
+/** Each shipped drill, at a shorter schedule, gives its expected verdict. */
+async function run(name: string, k = 0.6) {
+  const drill = shorten(loadDrill(join(DRILLS, `${name}.yaml`)), k);
+  const outDir = mkdtempSync(join(tmpdir(), `blackstart-${name}-`));
+  const result = await runDrill(drill, { file: `drills/${name}.yaml`, outDir });
+  expect(() => resultSchema.parse(result)).not.toThrow();
+  expect(result.residue).toEqual([]);
+  expect(result.error).toBeNull();
+  return result;
+}
+
+describe('shipped drills (short versions)', () => {
+  it('maidstone-san-outage passes on a healthy estate', async () => {
+    const r = await run('maidstone-san-outage');
+    expect(r.gates.filter((g) => !g.passed)).toEqual([]);
+    expect([r.verdict, r.exitCode]).toEqual(['passed', 0]);
+    expect(r.ledger!.counts.lost).toBe(0);
+    expect(r.ledger!.counts.acknowledged).toBeGreaterThan(100);
+    expect(r.controllerEvents.map((e) => e.type)).toEqual(expect.arrayContaining(['detect', 'promote', 'switch']));
+  });
+
+  it('backup-does-not-come-up fails its RTO gate, and says the backup never took over', async () => {
+    const r = await run('backup-does-not-come-up');
+    expect([r.verdict, r.exitCode]).toEqual(['failed', 1]);
+    const rto = r.gates.find((g) => g.metric === 'rto_ms')!;
+    expect(rto.passed).toBe(false);
+    expect(r.headline).toMatch(/backup never took over/);
+    expect(r.controllerEvents.some((e) => e.type === 'promotion-failed')).toBe(true);
+    expect(r.controllerEvents.some((e) => e.type === 'promote')).toBe(false);
+  });
+
+  it('async-replication-loss finds and lists the lost writes, and fails the gate', async () => {
+    const r = await run('async-replication-loss');
+    expect([r.verdict, r.exitCode]).toEqual(['failed', 1]);
+    expect(r.ledger!.counts.lost).toBeGreaterThan(0);
+    expect(r.ledger!.lost.length).toBe(r.ledger!.counts.lost);
+    expect(r.ledger!.lost[0]).toMatchObject({ key: expect.stringContaining('async-replication-loss'), tAck: expect.any(Number) });
+    expect(r.gates.find((g) => g.metric === 'lost_writes')).toMatchObject({ passed: false, value: r.ledger!.counts.lost });
+  });
+
+  it('network-latency: the toxics show in the during-phase p99 and the gate judges it', async () => {
+    const r = await run('network-latency');
+    expect([r.verdict, r.exitCode]).toEqual(['passed', 0]);
+    const during = r.latency!.faults[0].during.all;
+    const before = r.latency!.faults[0].before.all;
+    expect(during.count).toBeGreaterThan(50);
+    expect(during.p50!).toBeGreaterThan(before.p50! + 100);
+  });
+
+  it('failback: power cut, failover, catch-up, planned failback under load, zero lost writes', async () => {
+    const r = await run('failback');
+    expect(r.gates.filter((g) => !g.passed)).toEqual([]);
+    expect([r.verdict, r.exitCode]).toEqual(['passed', 0]);
+    expect(r.ledger!.counts.lost).toBe(0);
+    expect(r.controllerEvents.map((e) => e.type)).toEqual(expect.arrayContaining(['failback-start', 'caught-up', 'failback-complete']));
+    const failback = r.recovery.find((x) => x.fault === 'planned-failback')!;
+    expect(failback.all.rto.recovered).toBe(true);
+  });
+});

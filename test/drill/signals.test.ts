@@ -1,0 +1,81 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { processesMentioning, runCli } from '../helpers/drill';
+
+jest.setTimeout(120_000);
+
+/** A drill whose faults stay applied until the load ends: a toxic, a cut link and a frozen app. */
+const DRILL = `name: held-faults
+seed: 5
+estate:
+  failover: { heartbeat_ms: 200, detect_after: 5, promotion_delay_ms: 300, hold_down_ms: 600000 }
+load:
+  rate: 20/s
+  duration: 60s
+  warmup: 2s
+  timeout: 2s
+faults:
+  - { name: slow-link, at: 2s, network: { link: dc2-booking, toxic: latency, attributes: { latency: 200 } } }
+  - { name: cut-link, at: 2s, network: { link: dc2-theatre, toxic: down } }
+  - { name: frozen-app, at: 2s, freeze: { component: dc2-pas } }
+gates:
+  - { metric: lost_writes, max: 0 }
+`;
+
+function setUp() {
+  const cwd = mkdtempSync(join(tmpdir(), 'blackstart-signals-'));
+  writeFileSync(join(cwd, 'held.yaml'), DRILL);
+  return cwd;
+}
+
+describe('every way a drill ends reverts its faults', () => {
+  it('SIGINT mid-drill: aborted, every fault reverted, no residue, nothing left running', async () => {
+    const cwd = setUp();
+    const out = join(cwd, 'out');
+    const drill = runCli(['drill', 'held.yaml', '--out', out], cwd);
+    await drill.waitFor(/apply freeze dc2-pas/);
+    await drill.waitFor(/t=3\.\ds rate/);
+    drill.child.kill('SIGINT');
+    expect(await drill.exited).toBe(1);
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    expect(result.verdict).toBe('aborted');
+    expect(result.abortReason).toMatch(/SIGINT/);
+    expect(result.residue).toEqual([]);
+    expect(result.faults.map((f: { revertedAtMs: number | null }) => f.revertedAtMs !== null)).toEqual([true, true, true]);
+    expect(processesMentioning(out)).toEqual([]);
+  });
+
+  it('SIGKILLed harness: its partial results are on disk and `blackstart restore` undoes every fault', async () => {
+    const cwd = setUp();
+    const out = join(cwd, 'out');
+    const drill = runCli(['drill', 'held.yaml', '--out', out], cwd);
+    await drill.waitFor(/apply freeze dc2-pas/);
+    await drill.waitFor(/t=3\.\ds rate/);
+    // ps STAT "T": stopped by SIGSTOP.
+    const frozen = processesMentioning(out).filter((l) => l.split(/\s+/)[1].startsWith('T'));
+    expect(frozen.length).toBe(1);
+    drill.child.kill('SIGKILL');
+    await drill.exited;
+    // Partial results: the journal and the progress lines.
+    expect(existsSync(join(out, 'journal.jsonl'))).toBe(true);
+    expect(readFileSync(join(out, 'progress.jsonl'), 'utf8').trim().split('\n').length).toBeGreaterThanOrEqual(1);
+    // The orphaned estate still runs with its faults applied.
+    expect(processesMentioning(out).length).toBeGreaterThan(5);
+
+    const restore = runCli(['restore'], cwd);
+    expect(await restore.exited).toBe(0);
+    expect(restore.output()).toMatch(/remove toxic|enable proxy|thaw/);
+    expect(processesMentioning(out)).toEqual([]);
+    const states = readFileSync(join(out, 'journal.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.type === 'state')
+      .map((l) => `${l.id}:${l.state}`);
+    for (const id of ['0-slow-link', '1-cut-link', '2-frozen-app']) expect(states).toContain(`${id}:reverted`);
+    // A second restore finds nothing left to do.
+    const again = runCli(['restore'], cwd);
+    expect(await again.exited).toBe(0);
+  });
+});

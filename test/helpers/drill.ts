@@ -1,0 +1,48 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import type { Drill } from '../../harness/drill/schema';
+
+export const CLI = resolve(__dirname, '..', '..', 'bin', 'blackstart.js');
+
+/** A shorter copy of a drill: every time of the schedule multiplied by `k` (warm-up kept). */
+export function shorten(drill: Drill, k: number): Drill {
+  const t = (ms: number | undefined) => (ms === undefined ? undefined : Math.round(ms * k));
+  return {
+    ...drill,
+    load: { ...drill.load, duration: t(drill.load.duration), stages: drill.load.stages?.map((s) => ({ ...s, duration: t(s.duration)! })) },
+    faults: drill.faults.map((f) => ({
+      ...f,
+      at: Math.max(drill.load.warmup, t(f.at)!),
+      duration: t(f.duration),
+      restore_after: t(f.restore_after),
+      power_flap: f.power_flap && { ...f.power_flap, every: t(f.power_flap.every)! },
+    })),
+  };
+}
+
+/** Runs the CLI as a child; resolves its exit code and output. */
+export function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const waitFor = async (pattern: RegExp, timeoutMs = 60_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(output)) {
+      if (Date.now() > deadline) throw new Error(`no ${pattern} in output within ${timeoutMs} ms:\n${output.slice(-2000)}`);
+      if (child.exitCode !== null) throw new Error(`exited (${child.exitCode}) before ${pattern}:\n${output.slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  return { child, exited, output: () => output, waitFor };
+}
+
+/** Processes whose command line mentions `needle` (e.g. an estate's data directory). */
+export function processesMentioning(needle: string): string[] {
+  const out = execFileSync('ps', ['-eo', 'pid=,stat=,args='], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .filter((l) => l.includes(needle) && !l.includes('ps -eo'))
+    .map((l) => l.trim());
+}
