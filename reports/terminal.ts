@@ -28,7 +28,8 @@ export function terminalSummary(result: DrillResult, options: TerminalOptions = 
   if (result.error) lines.push(`${c.red('Error:')} ${result.error}`);
 
   const failed = result.gates.filter((g) => !g.passed);
-  if (result.gates.length > 0) lines.push(failed.length ? c.red(`Failed gates (${failed.length} of ${result.gates.length}):`) : c.green(`All ${result.gates.length} gates passed.`));
+  // The headline already says when every gate passed; list only what failed.
+  if (failed.length > 0) lines.push(c.red(`Failed gates (${failed.length} of ${result.gates.length}):`));
   for (const g of failed.slice(0, MAX_GATES)) {
     const why = g.reason ? ` — ${g.reason}` : '';
     lines.push(`  ${c.red('x')} ${g.name}: measured ${gateMeasured(g)}, limit ${gateLimit(g)}${why}`);

@@ -377,5 +377,5 @@ function headline(
       ? 'Service did not recover before the drill ended. '
       : '';
   if (failed.length === 0) return `${story}All ${gates.length} gates passed.`;
-  return `${story}${failed.length} of ${gates.length} gates failed: ${failed.map((g) => `${g.name}: ${g.reason}`).join('; ')}`;
+  return `${story}${failed.length} of ${gates.length} gates failed: ${failed.map((g) => g.name).join('; ')}.`;
 }
