@@ -194,7 +194,8 @@ export class Controller {
     try {
       const proxy = await this.toxiproxy.get(proxyName);
       if (proxy.upstream === upstream) return;
-      await proxy.update({ enabled: proxy.enabled, listen: proxy.listen, upstream });
+      // Only the upstream: an `enabled` read a moment ago would undo a drill's cut of this link.
+      await proxy.update({ upstream } as Parameters<typeof proxy.update>[0]);
     } catch (e) {
       this.event('retarget-failed', undefined, `${proxyName}: ${(e as Error).message}`);
     }

@@ -52,9 +52,11 @@ describe('every way a drill ends reverts its faults', () => {
     const drill = runCli(['drill', 'held.yaml', '--out', out], cwd);
     await drill.waitFor(/apply freeze dc2-pas/);
     await drill.waitFor(/t=3\.\ds rate/);
-    // ps STAT "T": stopped by SIGSTOP.
-    const frozen = processesMentioning(out).filter((l) => l.split(/\s+/)[1].startsWith('T'));
-    expect(frozen.length).toBe(1);
+    // ps STAT "T": stopped by SIGSTOP (it takes effect when the process is next scheduled).
+    const frozen = () => processesMentioning(out).filter((l) => l.split(/\s+/)[1].startsWith('T'));
+    const deadline = Date.now() + 5000;
+    while (frozen().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(frozen().length).toBe(1);
     drill.child.kill('SIGKILL');
     await drill.exited;
     // Partial results: the journal and the progress lines.

@@ -1,0 +1,40 @@
+import { Toxiproxy } from 'toxiproxy-node-client';
+import type { Estate } from '../../services/runtime';
+import type { RevertStep } from './revert_step';
+import type { FaultSpec } from './specs';
+
+export type { RevertStep } from './revert_step';
+
+/** What a fault acts on: the estate's handles, and its proxies through the Toxiproxy client. */
+export interface FaultContext {
+  estate: Estate;
+  /** toxiproxy-node-client 4.x on estate.endpoints.proxyApi (the same code drives a real Toxiproxy). */
+  toxiproxy: Toxiproxy;
+}
+
+export function faultContext(estate: Estate): FaultContext {
+  return { estate, toxiproxy: new Toxiproxy(estate.endpoints.proxyApi) };
+}
+
+/**
+ * One fault of DESIGN.md § 5 (Chaos Toolkit's action with its rollback declared beside it).
+ * The runner journals `revertPlan` before calling `apply`, so the plan must not depend on
+ * anything `apply` does.
+ */
+export interface Fault {
+  /** Unique within a run; names the fault's toxics (`blackstart-<id>`) and its journal entry. */
+  readonly id: string;
+  readonly spec: FaultSpec;
+  /** One line for timelines and reports. */
+  describe(): string;
+  /** How another process undoes this fault if this one dies: plain JSON, journaled before apply. */
+  revertPlan(ctx: FaultContext): RevertStep[];
+  apply(ctx: FaultContext): Promise<void>;
+  /** Idempotent; safe to call when apply failed midway, or while a long apply (power_flap) runs. */
+  revert(ctx: FaultContext): Promise<void>;
+}
+
+/** The name of a fault's toxic on a proxy; a suffix tells a fault's second toxic apart. */
+export function toxicName(faultId: string, suffix?: string): string {
+  return suffix ? `blackstart-${faultId}-${suffix}` : `blackstart-${faultId}`;
+}

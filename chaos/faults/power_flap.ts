@@ -1,0 +1,59 @@
+import type { Fault, FaultContext } from './fault';
+import { stopEstatePlan } from './power_cut';
+import type { PowerFlapSpec } from './specs';
+
+/**
+ * Repeated interruptions (the incident had several): `times` cycles of `every` ms, each cycle
+ * power off for the first half of its period, then a cold start. A cold start that outlasts
+ * its period pushes the next cut back rather than cutting a half-started site. `apply` resolves
+ * when the last cycle has restored the site; `revert` stops a flap in progress and makes sure
+ * the site is up.
+ */
+export function powerFlapFault(id: string, spec: PowerFlapSpec): Fault {
+  let running: Promise<void> | undefined;
+  let stop: AbortController | undefined;
+  return {
+    id,
+    spec: { kind: 'power_flap', spec },
+    describe: () => `power flap at ${spec.site}: ${spec.times} interruption${spec.times === 1 ? '' : 's'}, every ${spec.every} ms`,
+    revertPlan: ({ estate }: FaultContext) => stopEstatePlan(estate),
+    apply: async ({ estate }) => {
+      const site = estate.site(spec.site);
+      const abort = new AbortController();
+      stop = abort;
+      const cycles = async () => {
+        const t0 = performance.now();
+        for (let i = 0; i < spec.times && !abort.signal.aborted; i++) {
+          await sleepUntil(t0 + i * spec.every, abort.signal);
+          if (abort.signal.aborted) break;
+          site.powerCut();
+          await sleepUntil(t0 + i * spec.every + spec.every / 2, abort.signal);
+          if (abort.signal.aborted) break;
+          await site.restore();
+        }
+      };
+      running = cycles();
+      await running;
+    },
+    revert: async ({ estate }) => {
+      stop?.abort();
+      // Let a restore in progress finish before starting what is still down.
+      await running?.catch(() => undefined);
+      await estate.site(spec.site).restore();
+    },
+  };
+}
+
+function sleepUntil(at: number, signal: AbortSignal): Promise<void> {
+  const ms = at - performance.now();
+  if (ms <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,65 @@
+import type { Fault, FaultContext, RevertStep } from './fault';
+import { toxicName } from './fault';
+import { addToxic, removeToxic, setEnabled } from './proxy_ops';
+import type { StorageCutSpec } from './specs';
+
+const DEFAULT_SLOW_MS = 500;
+
+/**
+ * A SAN fault on the wire, on the `<site>-san` link every app of the site reaches its array by.
+ * - hang: a `timeout` toxic with timeout 0 on both streams. A hung array neither takes nor
+ *   answers I/O; a downstream-only toxic would let writes commit whose acknowledgements never
+ *   arrive, which is a different fault (lost acks), and an upstream-only one would still deliver
+ *   replies already in flight.
+ * - refuse: the proxy disabled: connections refused, live ones closed.
+ * - slow: a `latency` toxic on the replies (default 500 ms one way).
+ */
+export function storageCutFault(id: string, spec: StorageCutSpec): Fault {
+  const link = `${spec.site}-san`;
+  const toxics: { name: string; stream: 'downstream' | 'upstream' }[] =
+    spec.mode === 'hang'
+      ? [
+          { name: toxicName(id), stream: 'downstream' },
+          { name: toxicName(id, 'upstream'), stream: 'upstream' },
+        ]
+      : spec.mode === 'slow'
+        ? [{ name: toxicName(id), stream: 'downstream' }]
+        : [];
+  const latency = spec.latency ?? DEFAULT_SLOW_MS;
+  return {
+    id,
+    spec: { kind: 'storage_cut', spec },
+    describe: () =>
+      spec.mode === 'hang'
+        ? `storage hang at ${spec.site}: ${link} swallows all I/O`
+        : spec.mode === 'refuse'
+          ? `storage refuse at ${spec.site}: ${link} disabled`
+          : `storage slow at ${spec.site}: +${latency} ms on ${link}`,
+    revertPlan: ({ estate }: FaultContext): RevertStep[] => {
+      const proxyApi = estate.endpoints.proxyApi;
+      if (spec.mode === 'refuse') return [{ type: 'enable-proxy', proxyApi, proxy: link }];
+      return toxics.map((t) => ({ type: 'remove-toxic', proxyApi, proxy: link, toxic: t.name }));
+    },
+    apply: async ({ toxiproxy }) => {
+      if (spec.mode === 'refuse') {
+        await setEnabled(toxiproxy, link, false);
+        return;
+      }
+      for (const t of toxics) {
+        await addToxic(toxiproxy, link, {
+          name: t.name,
+          stream: t.stream,
+          toxicity: 1,
+          ...(spec.mode === 'hang' ? { type: 'timeout', attributes: { timeout: 0 } } : { type: 'latency', attributes: { latency, jitter: 0 } }),
+        });
+      }
+    },
+    revert: async ({ toxiproxy }) => {
+      if (spec.mode === 'refuse') {
+        await setEnabled(toxiproxy, link, true);
+        return;
+      }
+      for (const t of toxics) await removeToxic(toxiproxy, link, t.name);
+    },
+  };
+}
