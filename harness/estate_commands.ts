@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
-import { loadEstateConfig } from '../services/estate/config';
+import { loadEstateConfig, type EstateConfigInput } from '../services/estate/config';
 import { startEstate } from '../services/runtime';
-import { findEstateRecords, isAlive, killEstate } from '../services/runtime/process/records';
-import type { EstateRecord } from '../services/runtime/process/runtime';
+import { existsSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { findEstateRecords, isAlive, killEstate, type AnyEstateRecord } from '../services/runtime/process/records';
+import type { Leftovers, Scope } from '../services/runtime/docker/cleanup';
 
 const out = (line: string): void => void process.stdout.write(line + '\n');
 
@@ -12,41 +14,75 @@ export function addEstateCommands(program: Command): void {
     .command('up')
     .description('start the mock estate and keep it running until Ctrl-C')
     .option('--config <file>', 'estate.yaml (runtime, ports, replication, failover)')
+    .option('--runtime <runtime>', 'process or docker (overrides the estate file)')
     .option('--json', 'print the endpoints as JSON')
-    .action(async (opts: { config?: string; json?: boolean }) => {
-      const config = opts.config ? loadEstateConfig(opts.config) : {};
-      const estate = await startEstate(config, { log: opts.json ? undefined : (l) => process.stderr.write(l + '\n') });
-      if (opts.json) out(JSON.stringify({ id: estate.id, dataDir: estate.dataDir, endpoints: estate.endpoints }));
+    .action(async (opts: { config?: string; runtime?: string; json?: boolean }) => {
+      const config: EstateConfigInput = opts.config ? loadEstateConfig(opts.config) : {};
+      if (opts.runtime !== undefined && !['process', 'docker'].includes(opts.runtime)) throw new Error(`--runtime: ${opts.runtime}: use process or docker`);
+      // Listening before the start: Ctrl-C during a (docker) start stops what was started, once started.
+      // `on`, not `once`: testcontainers loads signal-exit, which re-raises a signal (killing the
+      // process) when it finds itself the only listener, as it does once a `once` wrapper has gone.
+      let onSignal = () => {};
+      const signalled = new Promise<void>((resolve) => (onSignal = resolve));
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const runtime = (opts.runtime ?? config.runtime) as 'process' | 'docker' | undefined;
+      const estate = await startEstate({ ...config, ...(runtime ? { runtime } : {}) }, { log: opts.json ? undefined : (l) => process.stderr.write(l + '\n') });
+      if (opts.json) out(JSON.stringify({ id: estate.id, runtime: estate.runtime, dataDir: estate.dataDir, endpoints: estate.endpoints }));
       else {
-        out(`estate ${estate.id} is up (data: ${estate.dataDir})`);
+        out(`estate ${estate.id} is up on the ${estate.runtime} runtime (data: ${estate.dataDir})`);
         for (const [svc, url] of Object.entries(estate.endpoints.services)) out(`  ${svc.padEnd(8)} ${url}`);
-        out(`  proxies  ${estate.endpoints.proxyApi}`);
+        out(`  proxies  ${estate.endpoints.proxyApi}${estate.proxyServer ? ` (${estate.proxyServer.kind}${estate.proxyServer.image ? `: ${estate.proxyServer.image}` : ''})` : ''}`);
         out(`  control  ${estate.endpoints.controller}`);
         out('Ctrl-C stops everything.');
       }
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+      // Nothing else may hold the event loop (a docker estate's containers are not our children).
+      const keepAlive = setInterval(() => {}, 1 << 30);
+      await signalled;
+      clearInterval(keepAlive);
       await estate.stop();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       process.stderr.write('estate stopped\n');
     });
 
   program
     .command('down')
-    .description('stop every estate started from this directory (also ones a killed harness left)')
-    .action(async () => {
+    .description('stop every estate started from this directory (also ones a killed harness left; docker: by label)')
+    .option('--all', 'docker: also remove every blackstart container, volume and network on this Docker host, from any directory')
+    .action(async (opts: { all?: boolean }) => {
       const records = findEstateRecords();
-      if (records.length === 0) return out('no estate running');
+      let stoppedAny = false;
       for (const r of records) {
         if (r.harnessPid !== process.pid && isAlive(r.harnessPid)) {
           // A live `blackstart up`: let it stop its estate in order.
           process.kill(r.harnessPid, 'SIGTERM');
-          await waitFor(() => !Object.values(r.pids).some(isAlive), 5000);
+          if (r.runtime === 'docker') await waitFor(() => !existsSync(resolve(r.dataDir, 'estate.json')), 20_000);
+          else await waitFor(() => !Object.values(r.pids).some(isAlive), 5000);
         }
-        const killed = killEstate(r);
-        out(`${r.id}: stopped${killed.length ? ` (killed ${killed.join(', ')})` : ''}`);
+        if (r.runtime === 'docker') {
+          const removed = await removeDocker({ estate: r.id });
+          if (!removed) {
+            out(`${r.id}: a docker estate, and no Docker daemon answers: its record is kept (${r.dataDir})`);
+            process.exitCode = 1;
+            continue;
+          }
+          rmSync(resolve(r.dataDir, 'estate.json'), { force: true });
+          const count = removed.containers.length + removed.volumes.length + removed.networks.length;
+          out(`${r.id}: stopped${count ? ` (${describeRemoved(removed)})` : ' by its harness'}`);
+        } else {
+          const killed = killEstate(r);
+          out(`${r.id}: stopped${killed.length ? ` (killed ${killed.join(', ')})` : ''}`);
+        }
+        stoppedAny = true;
       }
+      // Docker objects of estates without a record (a harness killed mid-start), by label.
+      const swept = await removeDocker(opts.all ? { all: true } : { root: resolve('.blackstart/estates') });
+      if (swept && swept.containers.length + swept.volumes.length + swept.networks.length > 0) {
+        out(`docker leftovers removed: ${describeRemoved(swept)}`);
+        stoppedAny = true;
+      }
+      if (!stoppedAny) out('no estate running');
     });
 
   program
@@ -78,7 +114,7 @@ export function addEstateCommands(program: Command): void {
     });
 }
 
-async function describe(r: EstateRecord) {
+async function describe(r: AnyEstateRecord) {
   let controller: { primary: string; epoch: number; promotion: string } | undefined;
   try {
     const res = await fetch(`${r.endpoints.controller}/state`, { signal: AbortSignal.timeout(1000) });
@@ -86,7 +122,43 @@ async function describe(r: EstateRecord) {
   } catch {
     controller = undefined;
   }
-  return { id: r.id, dataDir: r.dataDir, endpoints: r.endpoints, controller, components: Object.fromEntries(Object.entries(r.pids).map(([n, p]) => [n, isAlive(p)])) };
+  let components: Record<string, boolean>;
+  if (r.runtime === 'docker') {
+    const found = await findDocker({ estate: r.id });
+    const state = new Map(found?.containers.map((c) => [c.name, c.state]));
+    components = Object.fromEntries(Object.entries(r.containers).map(([n, container]) => [n, state.get(container) === 'running']));
+  } else {
+    components = Object.fromEntries(Object.entries(r.pids).map(([n, p]) => [n, isAlive(p)]));
+  }
+  return { id: r.id, runtime: r.runtime ?? 'process', dataDir: r.dataDir, endpoints: r.endpoints, controller, components };
+}
+
+/** Is a Docker daemon configured here at all? (Process-only users pay nothing for the docker sweep.) */
+function dockerConfigured(): boolean {
+  return Boolean(process.env.DOCKER_HOST) || existsSync('/var/run/docker.sock');
+}
+
+async function findDocker(scope: Scope): Promise<Leftovers | undefined> {
+  if (!dockerConfigured()) return undefined;
+  const { findLeftovers } = await import('../services/runtime/docker/cleanup');
+  return findLeftovers(scope).catch(() => undefined);
+}
+
+/** Removes docker objects in scope; undefined when no Docker daemon answers. */
+async function removeDocker(scope: Scope): Promise<Leftovers | undefined> {
+  if (!dockerConfigured()) return undefined;
+  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+  const { removeLeftovers } = await import('../services/runtime/docker/cleanup');
+  try {
+    return await removeLeftovers(scope);
+  } catch (e) {
+    if (/no Docker daemon answers|ECONNREFUSED|ENOENT/.test((e as Error).message)) return undefined;
+    throw e;
+  }
+}
+
+function describeRemoved(l: Leftovers): string {
+  return `removed ${l.containers.length} containers, ${l.volumes.length} volumes, ${l.networks.length} networks`;
 }
 
 async function waitFor(check: () => boolean, timeoutMs: number): Promise<void> {

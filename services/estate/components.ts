@@ -3,7 +3,7 @@ import type { ControllerOptions } from '../controller/controller';
 import type { FrontdoorOptions } from '../frontdoor/frontdoor';
 import type { SanOptions } from '../san/server';
 import type { EstateConfig } from './config';
-import { SERVICES, SITES, type Service, type Site, type Topology } from './topology';
+import { hostOf, SERVICES, SITES, type Service, type Site, type Topology } from './topology';
 
 /** What a runtime needs to run one component: its kind, its options, and how to tell it is up. */
 export type ComponentSpec =
@@ -23,13 +23,34 @@ export interface AppOptions {
   sanTimeoutMs: number;
 }
 
-/** The estate's components, wired through the proxies of the topology. */
-export function componentSpecs(config: EstateConfig, t: Topology, dataDir: string): ComponentSpec[] {
-  const h = t.host;
-  const url = (port: number, path = '') => `http://${h}:${port}${path}`;
-  const viaProxy = (name: string) => ({ host: h, port: t.proxies[name] });
+/** Where components keep their files, as the components see them. */
+export interface ComponentPaths {
+  /** The proxies to create at start (proxySpecs, /populate format). */
+  proxyConfig: string;
+  /** The directory of a site's SAN (its SQLite file). */
+  sanDataDir: (site: Site) => string;
+  controllerState: string;
+}
+
+/** Every file under one directory: the process runtime's layout. */
+export function pathsUnder(dataDir: string): ComponentPaths {
+  return { proxyConfig: join(dataDir, 'proxies.json'), sanDataDir: () => dataDir, controllerState: join(dataDir, 'controller.json') };
+}
+
+/**
+ * The estate's components, wired through the proxies of the topology. Components listen on
+ * `t.bind` and reach one another at `t.hosts`; `healthUrl` is how the harness checks one (on `t.host`).
+ */
+export function componentSpecs(config: EstateConfig, t: Topology, data: string | ComponentPaths): ComponentSpec[] {
+  const paths = typeof data === 'string' ? pathsUnder(data) : data;
+  const b = t.bind;
+  /** The harness's view (health checks). */
+  const harnessUrl = (port: number, path = '') => `http://${t.host}:${port}${path}`;
+  /** A peer's view of component `name`. */
+  const url = (name: string, port: number, path = '') => `http://${hostOf(t, name)}:${port}${path}`;
+  const viaProxy = (name: string) => ({ host: hostOf(t, 'proxy'), port: t.proxies[name] });
   const specs: ComponentSpec[] = [
-    { name: 'proxy', kind: 'proxy', options: { host: h, port: t.proxyApi, config: join(dataDir, 'proxies.json') }, healthUrl: url(t.proxyApi, '/version') },
+    { name: 'proxy', kind: 'proxy', options: { host: b, port: t.proxyApi, config: paths.proxyConfig }, healthUrl: harnessUrl(t.proxyApi, '/version') },
   ];
   for (const site of SITES) {
     const p = t.sites[site];
@@ -37,11 +58,11 @@ export function componentSpecs(config: EstateConfig, t: Topology, dataDir: strin
       name: `${site}-san`,
       kind: 'san',
       site,
-      healthUrl: url(p.sanAdmin, '/health'),
+      healthUrl: harnessUrl(p.sanAdmin, '/health'),
       options: {
         site,
-        host: h,
-        dataDir,
+        host: b,
+        dataDir: paths.sanDataDir(site),
         appPort: p.san,
         replicationPort: p.sanReplication,
         adminPort: p.sanAdmin,
@@ -51,7 +72,7 @@ export function componentSpecs(config: EstateConfig, t: Topology, dataDir: strin
           onPeerUnreachable: config.replication.on_peer_unreachable,
           syncTimeoutMs: config.replication.sync_timeout_ms,
         },
-        controllerUrl: url(t.controller),
+        controllerUrl: url('controller', t.controller),
         rolePollMs: 100,
         // A primary cut off from the controller stops writing before a failover could complete.
         leaseMs: config.failover.heartbeat_ms * config.failover.detect_after,
@@ -62,52 +83,52 @@ export function componentSpecs(config: EstateConfig, t: Topology, dataDir: strin
         name: `${site}-${service}`,
         kind: 'app',
         site,
-        healthUrl: url(p.apps[service], '/health/live'),
-        options: { service, site, host: h, port: p.apps[service], san: viaProxy(`${site}-san`), sanTimeoutMs: config.san.timeout_ms },
+        healthUrl: harnessUrl(p.apps[service], '/health/live'),
+        options: { service, site, host: b, port: p.apps[service], san: viaProxy(`${site}-san`), sanTimeoutMs: config.san.timeout_ms },
       });
     }
   }
   specs.push({
     name: 'controller',
     kind: 'controller',
-    healthUrl: url(t.controller, '/health'),
+    healthUrl: harnessUrl(t.controller, '/health'),
     options: {
-      host: h,
+      host: b,
       port: t.controller,
-      stateFile: join(dataDir, 'controller.json'),
+      stateFile: paths.controllerState,
       sites: Object.fromEntries(
         SITES.map((s) => [
           s,
           {
-            sanAdmin: url(t.sites[s].sanAdmin),
-            heartbeatUpstream: `${h}:${t.sites[s].apps.pas}`,
-            replicationUpstream: `${h}:${t.sites[s].sanReplication}`,
+            sanAdmin: url(`${s}-san`, t.sites[s].sanAdmin),
+            heartbeatUpstream: `${hostOf(t, `${s}-pas`)}:${t.sites[s].apps.pas}`,
+            replicationUpstream: `${hostOf(t, `${s}-san`)}:${t.sites[s].sanReplication}`,
           },
         ]),
       ),
       initialPrimary: 'dc1',
-      heartbeatUrl: url(t.proxies.heartbeat, '/health/ready'),
+      heartbeatUrl: url('proxy', t.proxies.heartbeat, '/health/ready'),
       heartbeatMs: config.failover.heartbeat_ms,
       detectAfter: config.failover.detect_after,
       promotion: config.failover.promotion,
       promotionDelayMs: config.failover.promotion_delay_ms,
       holdDownMs: config.failover.hold_down_ms,
-      proxyApi: url(t.proxyApi),
+      proxyApi: url('proxy', t.proxyApi),
       proxies: { heartbeat: 'heartbeat', replication: 'replication' },
-      frontdoorAdmin: url(t.frontdoor),
+      frontdoorAdmin: url('frontdoor', t.frontdoor),
     },
   });
   specs.push({
     name: 'frontdoor',
     kind: 'frontdoor',
-    healthUrl: url(t.frontdoor, '/_frontdoor/health'),
+    healthUrl: harnessUrl(t.frontdoor, '/_frontdoor/health'),
     options: {
-      host: h,
+      host: b,
       port: t.frontdoor,
       upstreams: Object.fromEntries(
-        SITES.map((s) => [s, Object.fromEntries(SERVICES.map((svc) => [svc, `${h}:${t.proxies[`${s}-${svc}`]}`])) as Record<Service, string>]),
+        SITES.map((s) => [s, Object.fromEntries(SERVICES.map((svc) => [svc, `${hostOf(t, 'proxy')}:${t.proxies[`${s}-${svc}`]}`])) as Record<Service, string>]),
       ),
-      controllerUrl: url(t.controller),
+      controllerUrl: url('controller', t.controller),
       initialSite: 'dc1',
       upstreamTimeoutMs: config.frontdoor.upstream_timeout_ms,
     },

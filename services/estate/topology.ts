@@ -15,7 +15,15 @@ export interface SitePorts {
 
 /** Every address of the estate: the components' own ports and the proxies between them. */
 export interface Topology {
+  /** Where the harness reaches the estate (the process runtime's components, the docker runtime's published ports). */
   host: string;
+  /** The address every component listens on: `host` for processes, 0.0.0.0 inside a container. */
+  bind: string;
+  /**
+   * How components reach one another, per component name (`proxy`, `dc1-san`, `dc1-pas`, ...,
+   * `controller`, `frontdoor`): `host` for processes, the container's name on the estate's network.
+   */
+  hosts: Record<string, string>;
   proxyApi: number;
   controller: number;
   frontdoor: number;
@@ -43,8 +51,19 @@ export function proxyNames(): string[] {
 
 const PORTS_PER_SITE = 6;
 
-/** Port layout: fixed from `ports.base`, else free ports picked now. */
-export async function allocateTopology(config: EstateConfig): Promise<Topology> {
+/** Every component of the estate by name, as a runtime runs them: the proxy first. */
+export function componentNames(): string[] {
+  return ['proxy', ...SITES.flatMap((s) => [`${s}-san`, ...SERVICES.map((svc) => `${s}-${svc}`)]), 'controller', 'frontdoor'];
+}
+
+/** Where components run: on the harness's host (the default), or each at its own address. */
+export interface Placement {
+  bind: string;
+  hostOf: (component: string) => string;
+}
+
+/** Port layout: fixed from `ports.base`, else free ports picked now (free on `config.host`). */
+export async function allocateTopology(config: EstateConfig, placement?: Placement): Promise<Topology> {
   const names = proxyNames();
   const count = 3 + SITES.length * PORTS_PER_SITE + names.length;
   const ports = config.ports.base !== undefined ? Array.from({ length: count }, (_, i) => config.ports.base! + i) : await freePorts(config.host, count);
@@ -59,22 +78,28 @@ export async function allocateTopology(config: EstateConfig): Promise<Topology> 
   }
   const proxies: Record<string, number> = {};
   for (const name of names) proxies[name] = take();
-  return { host: config.host, proxyApi, controller, frontdoor, sites, proxies };
+  const hosts = Object.fromEntries(componentNames().map((c) => [c, placement ? placement.hostOf(c) : config.host]));
+  return { host: config.host, bind: placement?.bind ?? config.host, hosts, proxyApi, controller, frontdoor, sites, proxies };
+}
+
+/** The address component `name` is reached at by the other components. */
+export function hostOf(t: Topology, name: string): string {
+  return t.hosts[name] ?? t.host;
 }
 
 export function proxySpecs(t: Topology, primary: Site = 'dc1'): ProxySpec[] {
-  const at = (port: number) => `${t.host}:${port}`;
+  const at = (component: string, port: number) => `${hostOf(t, component)}:${port}`;
   const replica = SITES.find((s) => s !== primary)!;
   const upstream: Record<string, string> = {
-    frontdoor: at(t.frontdoor),
-    heartbeat: at(t.sites[primary].apps.pas),
-    replication: at(t.sites[replica].sanReplication),
+    frontdoor: at('frontdoor', t.frontdoor),
+    heartbeat: at(`${primary}-pas`, t.sites[primary].apps.pas),
+    replication: at(`${replica}-san`, t.sites[replica].sanReplication),
   };
   for (const site of SITES) {
-    upstream[`${site}-san`] = at(t.sites[site].san);
-    for (const svc of SERVICES) upstream[`${site}-${svc}`] = at(t.sites[site].apps[svc]);
+    upstream[`${site}-san`] = at(`${site}-san`, t.sites[site].san);
+    for (const svc of SERVICES) upstream[`${site}-${svc}`] = at(`${site}-${svc}`, t.sites[site].apps[svc]);
   }
-  return Object.entries(t.proxies).map(([name, port]) => ({ name, listen: at(port), upstream: upstream[name] }));
+  return Object.entries(t.proxies).map(([name, port]) => ({ name, listen: `${t.bind}:${port}`, upstream: upstream[name] }));
 }
 
 async function freePorts(host: string, count: number): Promise<number[]> {

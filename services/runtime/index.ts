@@ -1,16 +1,22 @@
 import type { EstateConfigInput } from '../estate/config';
 import { parseEstateConfig } from '../estate/config';
+import type { DockerStartOptions } from './docker/runtime';
 import { startProcessEstate, type StartOptions } from './process/runtime';
 import type { Estate } from './runtime';
 
 /** Starts an estate on the runtime its configuration names. */
-export async function startEstate(input: EstateConfigInput = {}, options: StartOptions = {}): Promise<Estate> {
+export async function startEstate(input: EstateConfigInput = {}, options: StartOptions & DockerStartOptions = {}): Promise<Estate> {
   const config = parseEstateConfig(input);
   switch (config.runtime) {
     case 'process':
       return startProcessEstate(config, options);
+    case 'docker': {
+      // Loaded only here: the process runtime never needs testcontainers.
+      const { startDockerEstate } = await import('./docker/runtime');
+      return startDockerEstate(config, options);
+    }
     default:
-      throw new Error(`runtime ${config.runtime} is not available yet: use runtime: process`);
+      throw new Error(`runtime ${config.runtime} is not available yet: use runtime: process or docker`);
   }
 }
 

@@ -1,7 +1,15 @@
 import type { EstateConfig } from '../estate/config';
 import type { Service, Site, Topology } from '../estate/topology';
 
-/** A running component as the harness sees it: enough to cut its power or freeze it. */
+/**
+ * A running component as the harness sees it: enough to cut its power or freeze it.
+ *
+ * `kill`, `freeze`, `thaw` and `powerCut` act at once on the process runtime (a signal) and return
+ * nothing; on the docker runtime the request to the Docker daemon is sent when they are called and
+ * they return a promise that settles when the daemon has done it (`docker kill` returns after about
+ * 0.2 s; the container's processes are dead within tens of ms). Callers that need the action
+ * finished await the result.
+ */
 export interface ComponentHandle {
   readonly name: string;
   readonly site?: Site;
@@ -9,19 +17,20 @@ export interface ComponentHandle {
   readonly id: string | undefined;
   readonly running: boolean;
   readonly frozen: boolean;
-  /** Power off: no shutdown, no flush (SIGKILL / docker kill). */
-  kill(): void;
+  /** Power off: no shutdown, no flush (SIGKILL / docker kill). `running` is false once it returns. */
+  kill(): void | Promise<void>;
   /** Cold start with the same configuration and data. */
   start(): Promise<void>;
-  freeze(): void;
-  thaw(): void;
+  /** Stop scheduling it, sockets left open (SIGSTOP / docker pause). */
+  freeze(): void | Promise<void>;
+  thaw(): void | Promise<void>;
 }
 
 export interface SiteHandle {
   readonly name: Site;
   readonly processes: readonly ComponentHandle[];
   /** Every component of the site killed at once. */
-  powerCut(): void;
+  powerCut(): void | Promise<void>;
   /** Every killed component of the site started cold. */
   restore(): Promise<void>;
 }
@@ -44,7 +53,10 @@ export interface Estate {
   readonly config: EstateConfig;
   readonly topology: Topology;
   readonly endpoints: EstateEndpoints;
+  /** Where the estate keeps its record and logs on the harness's host (the docker runtime keeps SAN data in volumes). */
   readonly dataDir: string;
+  /** What serves the proxies: the embedded Toxiproxy-compatible server, or the real Toxiproxy (docker, where its image is present). */
+  readonly proxyServer?: { kind: 'embedded' | 'toxiproxy'; image?: string };
   site(name: Site): SiteHandle;
   component(name: string): ComponentHandle;
   readonly components: readonly ComponentHandle[];

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { processesMentioning, runCli } from '../helpers/drill';
+import { estatePids, processState, processesMentioning, runCli } from '../helpers/drill';
 
 jest.setTimeout(120_000);
 
@@ -36,8 +36,11 @@ describe('every way a drill ends reverts its faults', () => {
     const drill = runCli(['drill', 'held.yaml', '--out', out], cwd);
     await drill.waitFor(/apply freeze dc2-pas/);
     await drill.waitFor(/t=3\.\ds rate/);
+    const pids = Object.values(estatePids(out));
+    expect(pids.length).toBe(11);
     drill.child.kill('SIGINT');
     expect(await drill.exited).toBe(1);
+    expect(pids.filter((pid) => processState(pid) !== undefined)).toEqual([]);
     const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
     expect(result.verdict).toBe('aborted');
     expect(result.abortReason).toMatch(/SIGINT/);
@@ -52,22 +55,28 @@ describe('every way a drill ends reverts its faults', () => {
     const drill = runCli(['drill', 'held.yaml', '--out', out], cwd);
     await drill.waitFor(/apply freeze dc2-pas/);
     await drill.waitFor(/t=3\.\ds rate/);
-    // ps STAT "T": stopped by SIGSTOP (it takes effect when the process is next scheduled).
-    const frozen = () => processesMentioning(out).filter((l) => l.split(/\s+/)[1].startsWith('T'));
+    const pids = estatePids(out);
+    expect(Object.keys(pids)).toHaveLength(11);
+    // State T: stopped by SIGSTOP (it takes effect when the process is next scheduled).
     const deadline = Date.now() + 5000;
-    while (frozen().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(frozen().length).toBe(1);
+    while (processState(pids['dc2-pas']) !== 'T' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(processState(pids['dc2-pas'])).toBe('T');
     drill.child.kill('SIGKILL');
     await drill.exited;
     // Partial results: the journal and the progress lines.
     expect(existsSync(join(out, 'journal.jsonl'))).toBe(true);
     expect(readFileSync(join(out, 'progress.jsonl'), 'utf8').trim().split('\n').length).toBeGreaterThanOrEqual(1);
     // The orphaned estate still runs with its faults applied.
-    expect(processesMentioning(out).length).toBeGreaterThan(5);
+    expect(Object.values(pids).filter((pid) => processState(pid) !== undefined)).toHaveLength(11);
 
     const restore = runCli(['restore'], cwd);
     expect(await restore.exited).toBe(0);
     expect(restore.output()).toMatch(/remove toxic|enable proxy|thaw/);
+    // SIGKILLed processes take a moment to be reaped.
+    const alive = () => Object.values(pids).filter((pid) => !['Z', undefined].includes(processState(pid)));
+    const deadline2 = Date.now() + 5000;
+    while (alive().length > 0 && Date.now() < deadline2) await new Promise((r) => setTimeout(r, 100));
+    expect(alive()).toEqual([]);
     expect(processesMentioning(out)).toEqual([]);
     const states = readFileSync(join(out, 'journal.jsonl'), 'utf8')
       .trim()

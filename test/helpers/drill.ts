@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Drill } from '../../harness/drill/schema';
 
 export const CLI = resolve(__dirname, '..', '..', 'bin', 'blackstart.js');
@@ -45,4 +45,26 @@ export function processesMentioning(needle: string): string[] {
     .split('\n')
     .filter((l) => l.includes(needle) && !l.includes('ps -eo'))
     .map((l) => l.trim());
+}
+
+/** Pids of the estate a drill started under `outDir` (its record lives while the estate runs). */
+export function estatePids(outDir: string): Record<string, number> {
+  const { readdirSync, readFileSync, existsSync } = require('node:fs') as typeof import('node:fs');
+  const root = join(outDir, 'estate');
+  if (!existsSync(root)) return {};
+  for (const d of readdirSync(root)) {
+    const file = join(root, d, 'estate.json');
+    if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')).pids as Record<string, number>;
+  }
+  return {};
+}
+
+/** Linux process state letter (R, S, T for stopped, ...), or undefined when the process is gone. */
+export function processState(pid: number): string | undefined {
+  const { readFileSync } = require('node:fs') as typeof import('node:fs');
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '')[0];
+  } catch {
+    return undefined;
+  }
 }

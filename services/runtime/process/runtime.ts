@@ -3,8 +3,9 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { join, resolve } from 'node:path';
 import { parseEstateConfig, type EstateConfigInput } from '../../estate/config';
 import { componentSpecs, type ComponentSpec } from '../../estate/components';
-import { allocateTopology, proxySpecs, SERVICES, SITES, type Site, type Topology } from '../../estate/topology';
+import { allocateTopology, proxySpecs, SITES, type Site } from '../../estate/topology';
 import type { ComponentHandle, Estate, EstateEndpoints, SiteHandle } from '../runtime';
+import { endpointsOf, newEstateId, waitServing } from '../shared';
 
 export interface StartOptions {
   /** Where estates keep state when no data_dir is configured (default: .blackstart/estates). */
@@ -149,7 +150,7 @@ class ProcessComponent implements ComponentHandle {
 export async function startProcessEstate(input: EstateConfigInput = {}, options: StartOptions = {}): Promise<Estate> {
   const config = parseEstateConfig(input);
   const log = options.log ?? (() => {});
-  const id = `estate-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
+  const id = newEstateId();
   const dataDir = resolve(config.data_dir ?? join(options.stateRoot ?? '.blackstart/estates', id));
   mkdirSync(join(dataDir, 'logs'), { recursive: true });
   const topology = await allocateTopology(config);
@@ -217,6 +218,7 @@ export async function startProcessEstate(input: EstateConfigInput = {}, options:
   return {
     id,
     runtime: 'process',
+    proxyServer: { kind: 'embedded' },
     config,
     topology,
     endpoints,
@@ -241,42 +243,4 @@ export async function startProcessEstate(input: EstateConfigInput = {}, options:
   };
 }
 
-export function endpointsOf(t: Topology): EstateEndpoints {
-  const url = (port: number) => `http://${t.host}:${port}`;
-  return {
-    proxyApi: url(t.proxyApi),
-    controller: url(t.controller),
-    frontdoorAdmin: url(t.frontdoor),
-    services: Object.fromEntries(SERVICES.map((s) => [s, `${url(t.proxies.frontdoor)}/${s}`])) as EstateEndpoints['services'],
-    sites: Object.fromEntries(
-      SITES.map((s) => [
-        s,
-        {
-          sanAdmin: url(t.sites[s].sanAdmin),
-          apps: Object.fromEntries(SERVICES.map((svc) => [svc, url(t.sites[s].apps[svc])])) as EstateEndpoints['services'],
-        },
-      ]),
-    ) as EstateEndpoints['sites'],
-  };
-}
-
-/** Ready = every service answers ready through the front door (its proxy included). */
-async function waitServing(endpoints: EstateEndpoints, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  const pending = new Set(SERVICES);
-  let last = '';
-  while (pending.size > 0) {
-    for (const svc of [...pending]) {
-      try {
-        const res = await fetch(`${endpoints.services[svc]}/health/ready`, { signal: AbortSignal.timeout(1000) });
-        last = `${svc}: ${res.status} ${await res.text()}`;
-        if (res.ok) pending.delete(svc);
-      } catch (e) {
-        last = `${svc}: ${(e as Error).message}`;
-      }
-    }
-    if (pending.size === 0) return;
-    if (performance.now() > deadline) throw new Error(`estate not serving within ${timeoutMs} ms: ${last}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { endpointsOf };

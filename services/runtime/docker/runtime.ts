@@ -1,0 +1,441 @@
+/**
+ * The docker runtime (DESIGN.md § 3, § 4): every component a container, started with
+ * testcontainers on a user-defined network of its own, the same topology and code as the process
+ * runtime.
+ *
+ * - Network `blackstart-<id>`; containers `blackstart-<id>-<component>`, reached by one another
+ *   by that name; every link through its proxy, as in the process runtime.
+ * - Every component listens inside its container on the port the topology gives it; the ports the
+ *   harness uses are published on `config.host` (127.0.0.1) under the same number, so the
+ *   endpoints are those of the process runtime and survive a container restart.
+ * - Each site's SAN keeps its array on a volume (`blackstart-<id>-<site>-san`, at /data): a
+ *   power cut (docker kill) and a cold start (docker start) keep what the array had.
+ * - Proxies: the real Toxiproxy image where it is present locally, else the embedded server
+ *   (the blackstart/proxy image); `estate.proxyServer` says which.
+ * - Labels on every container, volume and network (cleanup.ts LABELS); there is no reaper
+ *   (TESTCONTAINERS_RYUK_DISABLED), so the runtime removes what it started on every exit path:
+ *   stop(), a failed start, the process's exit; `blackstart down` removes what a killed harness left.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { join, resolve } from 'node:path';
+import type Dockerode from 'dockerode';
+import type { StartedTestContainer, WaitStrategy } from 'testcontainers';
+import { parseEstateConfig, type EstateConfig, type EstateConfigInput } from '../../estate/config';
+import { componentSpecs, type ComponentSpec } from '../../estate/components';
+import { allocateTopology, proxySpecs, SITES, type Site } from '../../estate/topology';
+import type { ComponentHandle, Estate, SiteHandle } from '../runtime';
+import { endpointsOf, newEstateId, waitHealthy, waitServing } from '../shared';
+import { LABELS, removeLeftovers, trackEstate, untrackEstate, type DockerEstateRecord } from './cleanup';
+import { CODE_LABEL, currentCode, dockerClient, ESTATE_IMAGE, imageLabels, PROXY_IMAGE, TOXIPROXY_IMAGE } from './images';
+
+export interface DockerStartOptions {
+  /** Where estates keep their record and logs when no data_dir is configured (default: .blackstart/estates). */
+  stateRoot?: string;
+  log?: (line: string) => void;
+  /** Per component start (default 30 s: containers start slower than processes). */
+  readyTimeoutMs?: number;
+  images?: { estate?: string; proxy?: string };
+  /** auto (default): the real Toxiproxy if its image is present locally, else the embedded proxy. */
+  proxyServer?: 'auto' | 'embedded' | 'toxiproxy';
+}
+
+/** Paths inside the containers. */
+const PROXY_CONFIG = '/etc/blackstart/proxies.json';
+const SAN_DATA = '/data';
+// The controller's state lives in its container's own file system: kept across a restart of the container.
+const CONTROLLER_STATE = '/tmp/controller.json';
+
+export const containerName = (estateId: string, component: string) => `blackstart-${estateId}-${component}`;
+export const networkName = (estateId: string) => `blackstart-${estateId}`;
+export const volumeName = (estateId: string, site: Site) => `blackstart-${estateId}-${site}-san`;
+
+/** testcontainers needs the reaper's image from a registry; here the runtime cleans up itself. */
+function disableReaper(log: (l: string) => void): void {
+  if (process.env.TESTCONTAINERS_RYUK_DISABLED === undefined) {
+    process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+    log('testcontainers reaper disabled (TESTCONTAINERS_RYUK_DISABLED=true): the runtime removes its containers itself');
+  }
+}
+
+async function logTail(docker: Dockerode, container: string, lines = 30): Promise<string> {
+  try {
+    const buf = (await docker.getContainer(container).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
+    return demux(buf).trimEnd() || '(no output)';
+  } catch (e) {
+    return `(no log: ${(e as Error).message})`;
+  }
+}
+
+/** Docker's multiplexed log stream (8-byte frame headers) to text. */
+function demux(buf: Buffer): string {
+  let out = '';
+  let i = 0;
+  while (i + 8 <= buf.length && buf[i] <= 2 && buf[i + 1] === 0) {
+    const size = buf.readUInt32BE(i + 4);
+    out += buf.subarray(i + 8, i + 8 + size).toString('utf8');
+    i += 8 + size;
+  }
+  return i === 0 ? buf.toString('utf8') : out;
+}
+
+/** `alive` asked at most every `everyMs`: polling the daemon at the health poll's rate would load it. */
+function throttled(alive: () => Promise<boolean>, everyMs = 500): () => Promise<boolean> {
+  let last = -Infinity;
+  let value = true;
+  return async () => {
+    if (performance.now() - last >= everyMs) {
+      value = await alive();
+      last = performance.now();
+    }
+    return value;
+  };
+}
+
+/**
+ * The wait strategy of every component: its health endpoint, as the harness reaches it (the port
+ * published on `config.host`), polled every 25 ms. testcontainers' HTTP strategy would ask the host
+ * testcontainers guesses instead (inside a container: the bridge's gateway, where nothing is
+ * published). On failure the message carries the container's log tail (testcontainers removes the
+ * container after a failed wait).
+ */
+class HealthEndpointWait implements WaitStrategy {
+  private timeoutMs = 30_000;
+  private timeoutSet = false;
+
+  constructor(
+    private readonly url: string,
+    private readonly docker: Dockerode,
+  ) {}
+
+  withStartupTimeout(ms: number): this {
+    this.timeoutMs = ms;
+    this.timeoutSet = true;
+    return this;
+  }
+  isStartupTimeoutSet(): boolean {
+    return this.timeoutSet;
+  }
+  getStartupTimeout(): number {
+    return this.timeoutMs;
+  }
+
+  async waitUntilReady(container: Dockerode.Container): Promise<void> {
+    const alive = throttled(async () => (await container.inspect()).State.Running);
+    try {
+      await waitHealthy(this.url, this.timeoutMs, alive, () => 'the container exited during start-up');
+    } catch (e) {
+      throw new Error(`${(e as Error).message}; its log:\n${await logTail(this.docker, container.id)}`);
+    }
+  }
+}
+
+class DockerComponent implements ComponentHandle {
+  containerId: string | undefined;
+  private state: 'new' | 'running' | 'killed' | 'removed' = 'new';
+  frozen = false;
+  /** The last request to the daemon: the next one waits for it (kill then start, pause then kill). */
+  private pending: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly spec: ComponentSpec,
+    readonly container: string,
+    private readonly docker: Dockerode,
+    private readonly create: () => Promise<StartedTestContainer>,
+    private readonly readyTimeoutMs: number,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  get name() {
+    return this.spec.name;
+  }
+  get site() {
+    return this.spec.site;
+  }
+  get id() {
+    return this.running ? this.containerId : undefined;
+  }
+  get running() {
+    return this.state === 'running';
+  }
+
+  /**
+   * Runs `op` after the previous request. The returned promise is marked handled: a caller that
+   * does not await it (a fault's `apply` written for the process runtime) gets no unhandled
+   * rejection; the failure is logged instead.
+   */
+  private queue<T>(what: string, op: () => Promise<T>): Promise<T> {
+    const next = this.pending.then(op, op);
+    this.pending = next.catch((e: Error) => this.log(`${this.name}: docker ${what} failed: ${e.message}`));
+    return next;
+  }
+
+  /** First start: create the container through testcontainers (its wait strategy on the health endpoint). */
+  async launch(): Promise<void> {
+    const started = await this.create();
+    this.containerId = started.getId();
+    this.state = 'running';
+  }
+
+  async start(): Promise<void> {
+    if (this.state === 'running') return;
+    if (this.state === 'new') return this.launch();
+    if (this.state === 'removed') throw new Error(`${this.name}: the estate was stopped`);
+    await this.queue('start', () => this.docker.getContainer(this.container).start());
+    this.state = 'running';
+    this.frozen = false;
+    await waitHealthy(
+      this.spec.healthUrl,
+      this.readyTimeoutMs,
+      throttled(async () => (await this.docker.getContainer(this.container).inspect()).State.Running),
+      () => 'the container exited during start-up',
+    ).catch(async (e: Error) => {
+      throw new Error(`${this.name}: ${e.message}; its log:\n${await logTail(this.docker, this.container)}`);
+    });
+  }
+
+  kill(): Promise<void> {
+    if (this.state !== 'running') return this.pending.then(() => undefined);
+    this.state = 'killed';
+    const wasFrozen = this.frozen;
+    this.frozen = false;
+    return this.queue('kill', async () => {
+      const c = this.docker.getContainer(this.container);
+      try {
+        await c.kill({ signal: 'SIGKILL' });
+      } catch (e) {
+        // A paused container cannot take a signal on every Docker version: unpause, then kill.
+        if (!wasFrozen) throw e;
+        await c.unpause().catch(() => undefined);
+        await c.kill({ signal: 'SIGKILL' });
+      }
+      // Returns once the daemon reports it stopped, as a process runtime's SIGKILL has taken effect.
+      await c.wait({ condition: 'not-running' }).catch(() => undefined);
+    });
+  }
+
+  freeze(): Promise<void> {
+    if (!this.running) throw new Error(`${this.name} is not running`);
+    this.frozen = true;
+    return this.queue('pause', () => this.docker.getContainer(this.container).pause());
+  }
+
+  thaw(): Promise<void> {
+    if (!this.running || !this.frozen) {
+      this.frozen = false;
+      return this.pending.then(() => undefined);
+    }
+    this.frozen = false;
+    return this.queue('unpause', () => this.docker.getContainer(this.container).unpause());
+  }
+
+  markRemoved(): void {
+    this.state = 'removed';
+    this.frozen = false;
+  }
+}
+
+/** Writes each container's whole log to dataDir/logs before the containers go (bounded). */
+async function saveLogs(docker: Dockerode, components: DockerComponent[], dir: string): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  await Promise.allSettled(
+    components.map(async (c) => {
+      const buf = (await docker.getContainer(c.container).logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+      writeFileSync(join(dir, `${c.name}.log`), demux(buf));
+    }),
+  );
+}
+
+function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([p, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Starts the estate on Docker and waits for it to serve through the front door. On any failure
+ * removes everything it created (containers, volumes, network: by the estate's label) and
+ * reports the failing component's log tail.
+ */
+export async function startDockerEstate(input: EstateConfigInput = {}, options: DockerStartOptions = {}): Promise<Estate> {
+  const config: EstateConfig = { ...parseEstateConfig(input), runtime: 'docker' };
+  if (!isIP(config.host)) throw new Error(`runtime docker: host must be an IP address to publish the estate's ports on (got ${config.host})`);
+  const log = options.log ?? (() => {});
+  const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+  disableReaper(log);
+  const { GenericContainer } = await import('testcontainers');
+  const docker = await dockerClient();
+
+  // The images: present, and built from the code as it is (else the estate would run other code).
+  const images = { estate: options.images?.estate ?? ESTATE_IMAGE, proxy: options.images?.proxy ?? PROXY_IMAGE };
+  const root = resolve(__dirname, '..', '..', '..', ...(__filename.endsWith('.js') ? ['..'] : []));
+  for (const [kind, name] of Object.entries(images) as ['estate' | 'proxy', string][]) {
+    const labels = await imageLabels(docker, name);
+    if (!labels) throw new Error(`image ${name} not found: run \`blackstart images build\` first`);
+    const code = currentCode(root, kind);
+    if (code && labels[CODE_LABEL] && labels[CODE_LABEL] !== code) log(`warning: ${name} was built from other code than dist/ holds now: run \`blackstart images build\``);
+  }
+  const wantToxiproxy = options.proxyServer ?? 'auto';
+  const toxiproxyPresent = wantToxiproxy !== 'embedded' && (await imageLabels(docker, TOXIPROXY_IMAGE)) !== undefined;
+  if (wantToxiproxy === 'toxiproxy' && !toxiproxyPresent) throw new Error(`proxyServer toxiproxy: image ${TOXIPROXY_IMAGE} is not present (pull it first)`);
+  const proxyServer = toxiproxyPresent ? { kind: 'toxiproxy' as const, image: TOXIPROXY_IMAGE } : { kind: 'embedded' as const, image: images.proxy };
+  log(`proxies: ${proxyServer.kind === 'toxiproxy' ? `the real Toxiproxy (${TOXIPROXY_IMAGE})` : `the embedded Toxiproxy-compatible server (${images.proxy}; ${TOXIPROXY_IMAGE} is not present locally)`}`);
+
+  const id = newEstateId();
+  const stateRoot = resolve(options.stateRoot ?? '.blackstart/estates');
+  const dataDir = resolve(config.data_dir ?? join(stateRoot, id));
+  mkdirSync(join(dataDir, 'logs'), { recursive: true });
+  const topology = await allocateTopology(config, { bind: '0.0.0.0', hostOf: (c) => containerName(id, c) });
+  const proxies = proxySpecs(topology);
+  writeFileSync(join(dataDir, 'proxies.json'), JSON.stringify(proxies, null, 2));
+  const specs = componentSpecs(config, topology, { proxyConfig: PROXY_CONFIG, sanDataDir: () => SAN_DATA, controllerState: CONTROLLER_STATE });
+  const endpoints = endpointsOf(topology);
+  const network = networkName(id);
+  const volumes = SITES.map((s) => volumeName(id, s));
+  const baseLabels = { [LABELS.estate]: id, [LABELS.root]: stateRoot, [LABELS.harness]: String(process.pid) };
+  const recordFile = join(dataDir, 'estate.json');
+  const record: DockerEstateRecord = {
+    id,
+    runtime: 'docker',
+    dataDir,
+    startedAt: new Date().toISOString(),
+    harnessPid: process.pid,
+    endpoints,
+    pids: {},
+    root: stateRoot,
+    network,
+    volumes,
+    containers: Object.fromEntries(specs.map((s) => [s.name, containerName(id, s.name)])),
+    proxyServer,
+  };
+  // The record first: a harness killed during the start leaves something `blackstart down` finds.
+  writeFileSync(recordFile, JSON.stringify(record, null, 2));
+  trackEstate(id, recordFile);
+
+  /** The ports of a component the harness reaches: published on the host under the same number. */
+  const published = (spec: ComponentSpec): number[] => {
+    switch (spec.kind) {
+      case 'proxy':
+        return [topology.proxyApi, ...Object.values(topology.proxies)];
+      case 'san':
+        return [topology.sites[spec.site].sanAdmin];
+      case 'app':
+        return [spec.options.port];
+      case 'controller':
+        return [topology.controller];
+      case 'frontdoor':
+        return [topology.frontdoor];
+    }
+  };
+
+  const containerFor = (spec: ComponentSpec) => {
+    const name = containerName(id, spec.name);
+    const ports = published(spec);
+    const labels: Record<string, string> = { ...baseLabels, [LABELS.component]: spec.name, ...(spec.site ? { [LABELS.site]: spec.site } : {}) };
+    const realToxiproxy = spec.kind === 'proxy' && proxyServer.kind === 'toxiproxy';
+    const image = spec.kind === 'proxy' ? proxyServer.image : images.estate;
+    const command = realToxiproxy ? ['-host', '0.0.0.0', '-port', String(topology.proxyApi), '-config', PROXY_CONFIG] : [spec.kind, JSON.stringify(spec.options)];
+    const c = new (class extends GenericContainer {
+      /** Published on the configured host only (127.0.0.1 by default), never on every interface. */
+      publishOn(host: string, list: number[]): this {
+        this.withExposedPorts(...list.map((p) => ({ container: p, host: p })));
+        for (const p of list) this.hostConfig.PortBindings![`${p}/tcp`] = [{ HostIp: host, HostPort: String(p) }];
+        return this;
+      }
+    })(image)
+      .withName(name)
+      .withNetworkMode(network)
+      .withLabels(labels)
+      .withCommand(command)
+      .publishOn(config.host, ports)
+      .withWaitStrategy(new HealthEndpointWait(spec.healthUrl, docker))
+      .withStartupTimeout(readyTimeoutMs);
+    if (spec.kind === 'san') c.withBindMounts([{ source: volumeName(id, spec.site), target: SAN_DATA, mode: 'rw' }]);
+    if (spec.kind === 'proxy') c.withCopyContentToContainer([{ content: JSON.stringify(proxies), target: PROXY_CONFIG }]);
+    return c;
+  };
+
+  const components = specs.map((spec) => new DockerComponent(spec, containerName(id, spec.name), docker, () => containerFor(spec).start(), readyTimeoutMs, (l) => (options.log ?? ((x: string) => process.stderr.write(`blackstart: ${x}\n`)))(l)));
+  const byName = new Map(components.map((c) => [c.name, c]));
+
+  let stopped = false;
+  const removeAll = async (why: string) => {
+    for (const c of components) c.markRemoved();
+    await within(saveLogs(docker, components, join(dataDir, 'logs')), 10_000);
+    const removed = await removeLeftovers({ estate: id }, docker);
+    untrackEstate(id);
+    log(`${why}: removed ${removed.containers.length} containers, ${removed.volumes.length} volumes, ${removed.networks.length} networks`);
+  };
+
+  try {
+    await docker.createNetwork({ Name: network, Driver: 'bridge', CheckDuplicate: true, Labels: baseLabels });
+    await Promise.all(volumes.map((name, i) => docker.createVolume({ Name: name, Labels: { ...baseLabels, [LABELS.site]: SITES[i] } })));
+    // The links first; every other component waits for its peers by itself.
+    const groups = [['proxy'], components.filter((c) => c.name !== 'proxy').map((c) => c.name)];
+    for (const group of groups) {
+      const started = await Promise.allSettled(group.map((name) => byName.get(name)!.launch()));
+      const failedAt = started.findIndex((r) => r.status === 'rejected');
+      if (failedAt >= 0) {
+        const name = group[failedAt];
+        const reason = (started[failedAt] as PromiseRejectedResult).reason as Error;
+        throw new Error(`${name} did not start: ${reason.message}`);
+      }
+      log(`started ${group.join(', ')}`);
+    }
+    await waitServing(endpoints, readyTimeoutMs);
+  } catch (e) {
+    stopped = true;
+    await removeAll('start failed').catch((err: Error) => log(`cleanup after a failed start: ${err.message}`));
+    rmSync(recordFile, { force: true });
+    throw e;
+  }
+
+  const sites = new Map<Site, SiteHandle>(
+    SITES.map((name) => {
+      const processes = components.filter((c) => c.site === name);
+      const handle: SiteHandle = {
+        name,
+        processes,
+        powerCut: () => {
+          // Every kill request sent before any is awaited: the site goes dark at once.
+          const all = Promise.all(processes.map((c) => c.kill())).then(() => undefined);
+          all.catch(() => undefined); // each failure is logged by its component
+          return all;
+        },
+        restore: async () => {
+          const down = processes.filter((c) => !c.running);
+          // The array first: apps on a cold site wait for storage, as on real hardware.
+          for (const c of down.filter((c) => c.spec.kind === 'san')) await c.start();
+          await Promise.all(down.filter((c) => c.spec.kind !== 'san').map((c) => c.start()));
+        },
+      };
+      return [name, handle];
+    }),
+  );
+
+  return {
+    id,
+    runtime: 'docker',
+    config,
+    topology,
+    endpoints,
+    dataDir,
+    proxyServer,
+    components,
+    site: (name) => {
+      const s = sites.get(name);
+      if (!s) throw new Error(`unknown site ${name}`);
+      return s;
+    },
+    component: (name) => {
+      const c = byName.get(name);
+      if (!c) throw new Error(`unknown component ${name}; components: ${[...byName.keys()].join(', ')}`);
+      return c;
+    },
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await removeAll('stopped');
+      rmSync(recordFile, { force: true });
+    },
+  };
+}
