@@ -167,7 +167,9 @@ export class Controller {
 
   /** Makes `target` primary: fence the old one where reachable, promote, re-point, switch. */
   private async promote(target: SiteName, old: SiteName, why: string): Promise<boolean> {
-    const status = await getJson(`${this.o.sites[target].sanAdmin}/status`, 1000);
+    // A busy backup answers late: give it three chances before declaring that it did not come up.
+    let status: unknown;
+    for (let attempt = 0; attempt < 3 && !status; attempt++) status = await getJson(`${this.o.sites[target].sanAdmin}/status`, 1000);
     if (!status) {
       this.event('promotion-failed', target, `${target} SAN unreachable`);
       return false;
@@ -177,7 +179,7 @@ export class Controller {
     this.lastFailover = performance.now();
     const fenced = await postJson(`${this.o.sites[old].sanAdmin}/demote`, { epoch: this.state.epoch }, 300);
     this.event(fenced ? 'fence' : 'fence-unreachable', old, fenced ? `${old} SAN demoted to replica` : `${old} SAN not reachable: it fences itself when its lease lapses`);
-    const promoted = await postJson(`${this.o.sites[target].sanAdmin}/promote`, { epoch: this.state.epoch }, 1000);
+    const promoted = await postJson(`${this.o.sites[target].sanAdmin}/promote`, { epoch: this.state.epoch }, 3000);
     if (!promoted) {
       this.event('promotion-failed', target, `${target} SAN refused promotion`);
       return false;

@@ -66,7 +66,7 @@ class ProcessComponent implements ComponentHandle {
 
   private poweredOff = false;
 
-  async start(readyTimeoutMs = 15_000): Promise<void> {
+  async start(readyTimeoutMs = 30_000): Promise<void> {
     if (this.running) return;
     // A killed process releases its ports only once it has exited.
     if (this.alive) await new Promise<void>((r) => this.exitWaiters.push(r));
@@ -187,7 +187,7 @@ export async function startProcessEstate(input: EstateConfigInput = {}, options:
       if (failed) throw failed.reason;
       log(`started ${group.join(', ')}`);
     }
-    await waitServing(endpoints, options.readyTimeoutMs ?? 15_000);
+    await waitServing(endpoints, options.readyTimeoutMs ?? 30_000);
   } catch (e) {
     await stopAll();
     throw e;
