@@ -288,3 +288,36 @@ export function cpuBetween(a: CpuSample, b: CpuSample): { oursCores: number; oth
   const ours = cores(b.ours - a.ours);
   return { oursCores: ours, othersCores: Math.max(0, cores(b.busy - a.busy) - ours), stealCores: cores(b.steal - a.steal) };
 }
+
+/**
+ * Runs a bench's main with the same safety net everywhere: children killed on every exit path,
+ * a watchdog, and an exit even if a stray handle stays open.
+ */
+export function runBench(name: string, main: () => Promise<void>, cleanup: () => void, timeoutMs: number): void {
+  const log = (line: string) => process.stderr.write(line + '\n');
+  process.on('exit', cleanup);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      cleanup();
+      process.exit(130);
+    });
+  }
+  const watchdog = setTimeout(() => {
+    log(`${name}: no result after ${timeoutMs / 1000} s, giving up`);
+    cleanup();
+    process.exit(2);
+  }, timeoutMs);
+  watchdog.unref();
+  main().then(
+    () => {
+      cleanup();
+      // Nothing should be left, but a stray handle must not keep the bench alive.
+      setTimeout(() => process.exit(), 200).unref();
+    },
+    (err: Error) => {
+      log(`${name} failed: ${err.stack ?? err.message}`);
+      cleanup();
+      process.exit(2);
+    },
+  );
+}

@@ -27,7 +27,7 @@ import * as path from 'node:path';
 import { runLoad, type Workload } from '../harness/load/engine';
 import { constantArrivalRate } from '../harness/load/executors/constant_arrival_rate';
 import { OutcomeCode, RequestLog, type ServiceName } from '../harness/load/records';
-import { cpuBetween, cpuSample, loadAverage, percentile, sleep, within } from './lib';
+import { cpuBetween, cpuSample, loadAverage, percentile, runBench, sleep, within } from './lib';
 
 const env = (name: string, fallback: number, max = Infinity) => {
   const v = Number(process.env[name]);
@@ -488,28 +488,4 @@ async function main(): Promise<void> {
   process.exitCode = top && projectedMB < DRILL.budgetMB ? 0 : 1;
 }
 
-process.on('exit', killServer);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    killServer();
-    process.exit(130);
-  });
-}
-const watchdog = setTimeout(() => {
-  log(`bench:load: no result after ${OVERALL_TIMEOUT_MS / 1000} s, giving up`);
-  killServer();
-  process.exit(2);
-}, OVERALL_TIMEOUT_MS);
-watchdog.unref();
-main().then(
-  () => {
-    killServer();
-    // Nothing should be left, but a stray handle must not keep the bench alive.
-    setTimeout(() => process.exit(), 200).unref();
-  },
-  (err: Error) => {
-    log(`bench:load failed: ${err.stack ?? err.message}`);
-    killServer();
-    process.exit(2);
-  },
-);
+runBench('bench:load', main, killServer, OVERALL_TIMEOUT_MS);

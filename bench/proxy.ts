@@ -26,6 +26,7 @@ import {
   metric,
   percentile,
   rssOf,
+  runBench,
   sinkServer,
   sleep,
   spawnProxyServer,
@@ -467,29 +468,4 @@ async function main(): Promise<void> {
   process.exitCode = !pass.hold || (process.env.BENCH_STRICT === '1' && !Object.values(pass).every(Boolean)) ? 1 : 0;
 }
 
-process.on('exit', killChildren);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    killChildren();
-    process.exit(130);
-  });
-}
-const watchdog = setTimeout(() => {
-  log(`bench:proxy: no result after ${OVERALL_TIMEOUT_MS / 1000} s, giving up`);
-  killChildren();
-  process.exit(2);
-}, OVERALL_TIMEOUT_MS);
-watchdog.unref();
-
-main().then(
-  () => {
-    killChildren();
-    // Nothing should be left, but a stray handle must not keep the bench alive.
-    setTimeout(() => process.exit(), 200).unref();
-  },
-  (err: Error) => {
-    log(`bench:proxy failed: ${err.stack ?? err.message}`);
-    killChildren();
-    process.exit(2);
-  },
-);
+runBench('bench:proxy', main, killChildren, OVERALL_TIMEOUT_MS);

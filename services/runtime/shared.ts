@@ -1,5 +1,5 @@
-import { SERVICES, SITES, type Topology } from '../estate/topology';
-import type { EstateEndpoints } from './runtime';
+import { SERVICES, SITES, type Site, type Topology } from '../estate/topology';
+import type { ComponentHandle, Estate, EstateEndpoints, SiteHandle } from './runtime';
 
 /** A new estate's id: time, harness pid, and a random suffix (unique across harnesses on one host). */
 export function newEstateId(): string {
@@ -62,4 +62,20 @@ export async function waitHealthy(url: string, timeoutMs: number, alive: () => b
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`not healthy within ${timeoutMs} ms (${url})`);
+}
+
+/** The `site()` and `component()` lookups of an Estate, with errors that list what exists. */
+export function estateLookups(sites: Map<Site, SiteHandle>, byName: Map<string, ComponentHandle>): Pick<Estate, 'site' | 'component'> {
+  return {
+    site: (name) => {
+      const s = sites.get(name);
+      if (!s) throw new Error(`unknown site ${name}`);
+      return s;
+    },
+    component: (name) => {
+      const c = byName.get(name);
+      if (!c) throw new Error(`unknown component ${name}; components: ${[...byName.keys()].join(', ')}`);
+      return c;
+    },
+  };
 }

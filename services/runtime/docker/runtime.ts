@@ -25,7 +25,7 @@ import { parseEstateConfig, type EstateConfig, type EstateConfigInput } from '..
 import { componentSpecs, type ComponentSpec } from '../../estate/components';
 import { allocateTopology, proxySpecs, SITES, type Site } from '../../estate/topology';
 import type { ComponentHandle, Estate, SiteHandle } from '../runtime';
-import { endpointsOf, newEstateId, waitHealthy, waitServing } from '../shared';
+import { endpointsOf, estateLookups, newEstateId, waitHealthy, waitServing } from '../shared';
 import { LABELS, removeLeftovers, trackEstate, untrackEstate, type DockerEstateRecord } from './cleanup';
 import { CODE_LABEL, currentCode, dockerClient, ESTATE_IMAGE, imageLabels, PROXY_IMAGE, TOXIPROXY_IMAGE } from './images';
 
@@ -259,6 +259,21 @@ function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
 export async function startDockerEstate(input: EstateConfigInput = {}, options: DockerStartOptions = {}): Promise<Estate> {
   const config: EstateConfig = { ...parseEstateConfig(input), runtime: 'docker' };
   if (!isIP(config.host)) throw new Error(`runtime docker: host must be an IP address to publish the estate's ports on (got ${config.host})`);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(config, options);
+    } catch (e) {
+      // Picked ports are free when picked, and bound by the daemon seconds later: another process
+      // may take one meanwhile. The failed start removed everything; pick other ports (not with
+      // fixed ports: they would collide again).
+      const raced = /address already in use|port is already allocated/.test((e as Error).message) && config.ports.base === undefined;
+      if (!raced || attempt >= 3) throw e;
+      (options.log ?? (() => {}))(`a picked port was taken before the daemon bound it: starting again with other ports (${(e as Error).message.split('\n')[0]})`);
+    }
+  }
+}
+
+async function startOnce(config: EstateConfig, options: DockerStartOptions): Promise<Estate> {
   const log = options.log ?? (() => {});
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
   disableReaper(log);
@@ -284,7 +299,9 @@ export async function startDockerEstate(input: EstateConfigInput = {}, options: 
   const stateRoot = resolve(options.stateRoot ?? '.blackstart/estates');
   const dataDir = resolve(config.data_dir ?? join(stateRoot, id));
   mkdirSync(join(dataDir, 'logs'), { recursive: true });
-  const topology = await allocateTopology(config, { bind: '0.0.0.0', hostOf: (c) => containerName(id, c) });
+  // Ports below the ephemeral range (32768+ on Linux): the daemon binds them seconds after they
+  // were found free, and an outgoing connection could take an ephemeral one meanwhile.
+  const topology = await allocateTopology(config, { bind: '0.0.0.0', hostOf: (c) => containerName(id, c), portRange: [10000, 20000] });
   const proxies = proxySpecs(topology);
   writeFileSync(join(dataDir, 'proxies.json'), JSON.stringify(proxies, null, 2));
   const specs = componentSpecs(config, topology, { proxyConfig: PROXY_CONFIG, sanDataDir: () => SAN_DATA, controllerState: CONTROLLER_STATE });
@@ -421,16 +438,7 @@ export async function startDockerEstate(input: EstateConfigInput = {}, options: 
     dataDir,
     proxyServer,
     components,
-    site: (name) => {
-      const s = sites.get(name);
-      if (!s) throw new Error(`unknown site ${name}`);
-      return s;
-    },
-    component: (name) => {
-      const c = byName.get(name);
-      if (!c) throw new Error(`unknown component ${name}; components: ${[...byName.keys()].join(', ')}`);
-      return c;
-    },
+    ...estateLookups(sites, byName),
     stop: async () => {
       if (stopped) return;
       stopped = true;

@@ -5,7 +5,7 @@ import { parseEstateConfig, type EstateConfigInput } from '../../estate/config';
 import { componentSpecs, type ComponentSpec } from '../../estate/components';
 import { allocateTopology, proxySpecs, SITES, type Site } from '../../estate/topology';
 import type { ComponentHandle, Estate, EstateEndpoints, SiteHandle } from '../runtime';
-import { endpointsOf, newEstateId, waitServing } from '../shared';
+import { endpointsOf, estateLookups, newEstateId, waitServing } from '../shared';
 
 export interface StartOptions {
   /** Where estates keep state when no data_dir is configured (default: .blackstart/estates). */
@@ -224,16 +224,7 @@ export async function startProcessEstate(input: EstateConfigInput = {}, options:
     endpoints,
     dataDir,
     components,
-    site: (name) => {
-      const s = sites.get(name);
-      if (!s) throw new Error(`unknown site ${name}`);
-      return s;
-    },
-    component: (name) => {
-      const c = byName.get(name);
-      if (!c) throw new Error(`unknown component ${name}; components: ${[...byName.keys()].join(', ')}`);
-      return c;
-    },
+    ...estateLookups(sites, byName),
     stop: async () => {
       if (stopped) return;
       stopped = true;
