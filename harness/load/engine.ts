@@ -87,11 +87,11 @@ export function runLoad(options: LoadOptions): LoadRun {
   ) as Record<ServiceName, { pool: Pool; prefix: string }>;
 
   const t0 = performance.now();
+  const firstRow = log.length;
   let inFlight = 0;
   let stopped = false;
   let scheduled = 0;
   let dropped = 0;
-  const lags: number[] = [];
   let finishSchedule!: () => void;
   const scheduleOver = new Promise<void>((r) => (finishSchedule = r));
   let drained: (() => void) | undefined;
@@ -127,7 +127,6 @@ export function runLoad(options: LoadOptions): LoadRun {
     inFlight++;
     const started = performance.now();
     log.started(i, started);
-    lags.push(started - dueAt);
     void send(op).then(({ outcome, status, site, body, seq }) => {
       const end = performance.now();
       let ack: { id?: string; version?: number; seq?: number } | undefined;
@@ -186,6 +185,9 @@ export function runLoad(options: LoadOptions): LoadRun {
     await scheduleOver;
     if (inFlight > 0) await new Promise<void>((r) => (drained = r));
     await Promise.all([...pools.values()].map((p) => p.close()));
+    // Schedule lag of every request this run started, from its own records.
+    const lags: number[] = [];
+    for (let i = firstRow; i < log.length; i++) if (!Number.isNaN(log.start[i])) lags.push(log.start[i] - log.scheduled[i]);
     lags.sort((a, b) => a - b);
     const pick = (q: number) => (lags.length ? lags[Math.min(lags.length - 1, Math.ceil(lags.length * q) - 1)] : 0);
     return {
