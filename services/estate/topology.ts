@@ -60,13 +60,20 @@ export function componentNames(): string[] {
 export interface Placement {
   bind: string;
   hostOf: (component: string) => string;
+  /**
+   * Pick free ports from [from, to) instead of letting the OS pick. A runtime that binds its ports
+   * well after picking them (docker) uses a range below the ephemeral range, where an outgoing
+   * connection of some other process cannot take a picked port meanwhile.
+   */
+  portRange?: [number, number];
 }
 
 /** Port layout: fixed from `ports.base`, else free ports picked now (free on `config.host`). */
 export async function allocateTopology(config: EstateConfig, placement?: Placement): Promise<Topology> {
   const names = proxyNames();
   const count = 3 + SITES.length * PORTS_PER_SITE + names.length;
-  const ports = config.ports.base !== undefined ? Array.from({ length: count }, (_, i) => config.ports.base! + i) : await freePorts(config.host, count);
+  const ports =
+    config.ports.base !== undefined ? Array.from({ length: count }, (_, i) => config.ports.base! + i) : await freePorts(config.host, count, placement?.portRange);
   let next = 0;
   const take = () => ports[next++];
   const proxyApi = take();
@@ -102,16 +109,26 @@ export function proxySpecs(t: Topology, primary: Site = 'dc1'): ProxySpec[] {
   return Object.entries(t.proxies).map(([name, port]) => ({ name, listen: `${t.bind}:${port}`, upstream: upstream[name] }));
 }
 
-async function freePorts(host: string, count: number): Promise<number[]> {
+async function freePorts(host: string, count: number, range?: [number, number]): Promise<number[]> {
   const servers: net.Server[] = [];
-  try {
-    for (let i = 0; i < count; i++) {
+  const tried = new Set<number>();
+  const listen = (port: number) =>
+    new Promise<net.Server | undefined>((resolve, reject) => {
       const server = net.createServer();
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(0, host, () => resolve());
-      });
-      servers.push(server);
+      server.once('error', (e: NodeJS.ErrnoException) => (range && (e.code === 'EADDRINUSE' || e.code === 'EACCES') ? resolve(undefined) : reject(e)));
+      server.listen(port, host, () => resolve(server));
+    });
+  try {
+    while (servers.length < count) {
+      let port = 0;
+      if (range) {
+        if (tried.size >= range[1] - range[0]) throw new Error(`no ${count} free ports in ${range[0]}-${range[1] - 1} on ${host}`);
+        do port = range[0] + Math.floor(Math.random() * (range[1] - range[0]));
+        while (tried.has(port));
+        tried.add(port);
+      }
+      const server = await listen(port);
+      if (server) servers.push(server);
     }
     return servers.map((s) => (s.address() as net.AddressInfo).port);
   } finally {
