@@ -20,10 +20,10 @@ export function freezeFault(id: string, spec: FreezeSpec): Fault {
       return Number.isInteger(pid) && pid > 0 ? [{ type: 'thaw', pid, component: spec.component }] : [];
     },
     apply: async ({ estate }) => {
-      estate.component(spec.component).freeze();
+      await estate.component(spec.component).freeze();
     },
     revert: async ({ estate }) => {
-      estate.component(spec.component).thaw();
+      await estate.component(spec.component).thaw();
     },
   };
 }

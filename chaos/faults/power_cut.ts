@@ -23,7 +23,7 @@ export function powerCutFault(id: string, spec: PowerCutSpec): Fault {
     revertPlan: ({ estate }: FaultContext) => stopEstatePlan(estate),
     apply: async ({ estate }) => {
       // Synchronous: the kills go out back to back, nothing awaited in between.
-      estate.site(spec.site).powerCut();
+      await estate.site(spec.site).powerCut();
     },
     revert: async ({ estate }) => {
       await estate.site(spec.site).restore();

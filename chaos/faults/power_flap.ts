@@ -26,7 +26,7 @@ export function powerFlapFault(id: string, spec: PowerFlapSpec): Fault {
         for (let i = 0; i < spec.times && !abort.signal.aborted; i++) {
           await sleepUntil(t0 + i * spec.every, abort.signal);
           if (abort.signal.aborted) break;
-          site.powerCut();
+          await site.powerCut();
           await sleepUntil(t0 + i * spec.every + spec.every / 2, abort.signal);
           if (abort.signal.aborted) break;
           await site.restore();
