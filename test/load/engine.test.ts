@@ -104,7 +104,8 @@ describe('open-model engine', () => {
       // Dropped requests never started, and are stamped at their due time, not later.
       for (const r of inStall.filter((x) => x.outcome === 'dropped')) {
         expect(Number.isNaN(r.start)).toBe(true);
-        expect(r.end - r.scheduled).toBeLessThan(60);
+        // Dropped at its due time: within the 50 ms lag allowance and a tick of a busy event loop.
+        expect(r.end - r.scheduled).toBeLessThan(100);
       }
       // Service resumes once the server answers again (a loose bound: test workers share 2 cores).
       const after = records.filter((r) => r.scheduled - t0 >= 2000);
