@@ -32,7 +32,8 @@ describe('shipped drills (short versions)', () => {
   });
 
   it('backup-does-not-come-up fails its RTO gate, and says the backup never took over', async () => {
-    const r = await run('backup-does-not-come-up');
+    // Full length: shortened, dc1's power would return before the RTO limit and the gate would pass.
+    const r = await run('backup-does-not-come-up', 1);
     expect([r.verdict, r.exitCode]).toEqual(['failed', 1]);
     const rto = r.gates.find((g) => g.metric === 'rto_ms')!;
     expect(rto.passed).toBe(false);
