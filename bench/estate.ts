@@ -15,8 +15,10 @@
  *   The three estates run side by side and are measured in interleaved slices of BENCH_SLICE_MS
  *   (default 1000): a cycle is one slice of each set-up, in rotating order, so load from elsewhere on
  *   the machine lands on every set-up alike. BENCH_CYCLES cycles (default 5, so 5 s per set-up) are
- *   kept. Between slices, unmeasured, the appointments just booked are cancelled (on the app), so
- *   their slots are free again: the catalogue has 3200 slots per estate.
+ *   kept, after BENCH_WARMUP writes per set-up and BENCH_WARMUP_CYCLES (default 3) thrown-away cycles.
+ *   Between slices, unmeasured, the appointments just booked are cancelled (on the app), so their
+ *   slots are free again: the catalogue has 3200 slots per estate. The write estates detect a dead
+ *   site after 25 missed heartbeats instead of 3 (see STEADY); any failover event fails the run.
  *
  * Latency is the time from sending a request to having read the whole response. Any answer but 201
  * (or a cancellation but 200) is reported and fails the run.
