@@ -153,7 +153,9 @@ export async function startProcessEstate(input: EstateConfigInput = {}, options:
   const id = newEstateId();
   const dataDir = resolve(config.data_dir ?? join(options.stateRoot ?? '.blackstart/estates', id));
   mkdirSync(join(dataDir, 'logs'), { recursive: true });
-  const topology = await allocateTopology(config);
+  // Ports below the ephemeral range: bound a moment after they are picked, they cannot be taken
+  // meanwhile by some other process's outgoing connection.
+  const topology = await allocateTopology(config, { bind: config.host, hostOf: () => config.host, portRange: [20000, 30000] });
   writeFileSync(join(dataDir, 'proxies.json'), JSON.stringify(proxySpecs(topology), null, 2));
   const specs = componentSpecs(config, topology, dataDir);
   const endpoints = endpointsOf(topology);
