@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { Pool } from 'undici';
 import { classify, classifyError } from './classify';
 import type { Executor } from './executors/executor';
@@ -145,8 +146,10 @@ export function runLoad(options: LoadOptions): LoadRun {
 
   const send = async (op: Operation) => {
     const target = targets[op.service];
-    const controller = new AbortController();
-    const timeout = setTimeout(() => controller.abort(), timeoutMs);
+    // undici takes an EventEmitter as the abort signal (its documented alternative to an AbortSignal):
+    // an AbortController cost about a third of a request's CPU, an emitter little (README, Load engine).
+    const signal = new EventEmitter();
+    const timeout = setTimeout(() => signal.emit('abort'), timeoutMs);
     try {
       const res = await target.pool.request({
         method: op.method,
@@ -157,7 +160,7 @@ export function runLoad(options: LoadOptions): LoadRun {
           ...(op.key ? { 'idempotency-key': op.key } : {}),
         },
         body: op.body !== undefined ? JSON.stringify(op.body) : undefined,
-        signal: controller.signal,
+        signal,
       });
       const text = await res.body.text();
       const header = (name: string) => {
