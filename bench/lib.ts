@@ -321,3 +321,28 @@ export function runBench(name: string, main: () => Promise<void>, cleanup: () =>
     },
   );
 }
+
+/**
+ * Waits (at most BENCH_QUIET_WAIT_S seconds, default 60, capped at `maxSeconds`; 0 to skip) for a
+ * 2-second window in which the machine's other work stays under a quarter of a core; says what it found.
+ */
+export async function waitForQuiet(log: (line: string) => void, maxSeconds = Infinity): Promise<void> {
+  if (process.env.BENCH_QUIET_WAIT_S === '0') return;
+  const asked = Number(process.env.BENCH_QUIET_WAIT_S);
+  const budget = Math.min(maxSeconds, Number.isFinite(asked) && asked > 0 ? asked : 60) * 1000;
+  const deadline = Date.now() + budget;
+  for (;;) {
+    const a = cpuSample([process.pid]);
+    await sleep(2_000);
+    const others = cpuBetween(a, cpuSample([process.pid])).othersCores;
+    if (others < 0.25) {
+      log(`machine quiet: other work ${others.toFixed(2)} cores`);
+      return;
+    }
+    if (Date.now() > deadline) {
+      log(`machine still busy after ${budget / 1000} s (other work ${others.toFixed(2)} cores): measuring anyway`);
+      return;
+    }
+    log(`waiting for a quiet machine: other work ${others.toFixed(2)} cores`);
+  }
+}

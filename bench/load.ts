@@ -29,7 +29,7 @@ import * as path from 'node:path';
 import { runLoad, type Workload } from '../harness/load/engine';
 import { constantArrivalRate } from '../harness/load/executors/constant_arrival_rate';
 import { OutcomeCode, RequestLog, type ServiceName } from '../harness/load/records';
-import { cpuBetween, cpuSample, loadAverage, percentile, runBench, sleep, within } from './lib';
+import { cpuBetween, cpuSample, loadAverage, percentile, runBench, sleep, waitForQuiet, within } from './lib';
 
 const env = (name: string, fallback: number, max = Infinity) => {
   const v = Number(process.env[name]);
@@ -102,25 +102,6 @@ async function stopServer(): Promise<void> {
 
 // ---------------------------------------------------------------- machine load
 
-async function waitForQuiet(): Promise<void> {
-  if (process.env.BENCH_QUIET_WAIT_S === '0') return;
-  const budget = env('BENCH_QUIET_WAIT_S', 60, 600) * 1000;
-  const deadline = Date.now() + budget;
-  for (;;) {
-    const a = cpuSample([process.pid]);
-    await sleep(2_000);
-    const others = cpuBetween(a, cpuSample([process.pid])).othersCores;
-    if (others < 0.25) {
-      log(`machine quiet: other work ${others.toFixed(2)} cores`);
-      return;
-    }
-    if (Date.now() > deadline) {
-      log(`machine still busy after ${budget / 1000} s (other work ${others.toFixed(2)} cores): measuring anyway`);
-      return;
-    }
-    log(`waiting for a quiet machine: other work ${others.toFixed(2)} cores`);
-  }
-}
 
 /** Waits up to `ms` for a 1-second window in which other work stays under QUIET_CORES; returns the last figure. */
 async function quietWindow(pids: number[], ms: number): Promise<number> {
@@ -395,7 +376,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  await waitForQuiet();
+  await waitForQuiet(log, 600);
   const loadBefore = loadAverage();
   log(`bench:load on ${cores} cores, load average ${loadBefore}; server in a child process`);
   const server = await startServer();

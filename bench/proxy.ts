@@ -29,6 +29,7 @@ import {
   runBench,
   sinkServer,
   sleep,
+  waitForQuiet,
   spawnProxyServer,
   within,
   type TcpServer,
@@ -293,32 +294,9 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n');
 }
 
-/**
- * Waits (at most BENCH_QUIET_WAIT_S seconds, default 60; 0 to skip) for a 2-second window in which
- * the machine's other work stays under a quarter of a core; says what it found.
- */
-async function waitForQuiet(): Promise<void> {
-  const budget = env('BENCH_QUIET_WAIT_S', 60) * 1000;
-  if (process.env.BENCH_QUIET_WAIT_S === '0') return;
-  const deadline = Date.now() + budget;
-  for (;;) {
-    const a = cpuSample([process.pid]);
-    await sleep(2_000);
-    const others = cpuBetween(a, cpuSample([process.pid])).othersCores;
-    if (others < 0.25) {
-      log(`machine quiet: other work ${others.toFixed(2)} cores`);
-      return;
-    }
-    if (Date.now() > deadline) {
-      log(`machine still busy after ${budget / 1000} s (other work ${others.toFixed(2)} cores): measuring anyway`);
-      return;
-    }
-    log(`waiting for a quiet machine: other work ${others.toFixed(2)} cores`);
-  }
-}
 
 async function main(): Promise<void> {
-  await waitForQuiet();
+  await waitForQuiet(log);
   const loadBefore = loadAverage();
   log(`bench:proxy on ${cpus().length} cores, load average ${loadBefore}; proxy server in a child process`);
   const sink = await sinkServer();
