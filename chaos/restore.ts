@@ -108,11 +108,11 @@ async function restoreJournal(path: string, opts: RestoreOptions): Promise<Journ
     return restored;
   }
 
-  // Latest fault first, as a rollback, in three rounds: thaw first (a paused proxy server answers
-  // nothing), then the proxies, and stopping an estate last, so the other steps still find it.
+  // Latest fault first, as a rollback, in three rounds: thaw/unpause first (a paused proxy server
+  // answers nothing), then the proxies, and stopping an estate last, so the other steps still find it.
   const order = [...pending].reverse();
   const results = new Map<JournalFault, StepResult[]>(order.map((f) => [f, []]));
-  const round = (s: RevertStep) => (s.type === 'thaw' ? 0 : s.type === 'stop-estate' ? 2 : 1);
+  const round = (s: RevertStep) => (s.type === 'thaw' || s.type === 'unpause' ? 0 : s.type === 'stop-estate' ? 2 : 1);
   for (const r of [0, 1, 2]) {
     for (const f of order) {
       for (const step of f.revertPlan.filter((s) => round(s) === r)) {

@@ -39,6 +39,8 @@ export async function executeRevertStep(step: RevertStep, opts: StepOptions = {}
       }
       case 'thaw':
         return thaw(step, result);
+      case 'unpause':
+        return await unpause(step, result);
       case 'stop-estate':
         return stopEstate(step, opts, result);
     }
@@ -59,6 +61,22 @@ function thaw(step: Extract<RevertStep, { type: 'thaw' }>, result: (o: StepResul
     return result('already', `${step.component} (pid ${step.pid}) is gone`);
   }
   return state === undefined || state === 'T' ? result('done', `thawed ${step.component} (pid ${step.pid})`) : result('already', `${step.component} (pid ${step.pid}) was not paused`);
+}
+
+async function unpause(step: Extract<RevertStep, { type: 'unpause' }>, result: (o: StepResult['outcome'], d: string) => StepResult): Promise<StepResult> {
+  // Loaded here: testcontainers is heavy, and only a docker estate's journal needs it.
+  const { dockerClient } = await import('../services/runtime/docker/images');
+  const container = (await dockerClient()).getContainer(step.container);
+  let paused: boolean;
+  try {
+    paused = (await container.inspect()).State.Paused;
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode === 404) return result('already', `${step.component} (container ${step.container.slice(0, 12)}) is gone`);
+    throw e;
+  }
+  if (!paused) return result('already', `${step.component} was not paused`);
+  await container.unpause();
+  return result('done', `unpaused ${step.component}`);
 }
 
 function stopEstate(

@@ -12,9 +12,10 @@ export function freezeFault(id: string, spec: FreezeSpec): Fault {
     describe: () => `freeze ${spec.component}`,
     revertPlan: ({ estate }: FaultContext): RevertStep[] => {
       const component = estate.component(spec.component);
-      // Only a pid can be thawed from another process so far; refusing here (before apply) beats
-      // a journal that could not undo the freeze. A docker runtime needs an 'unpause' step.
-      if (estate.runtime !== 'process') throw new Error(`freeze ${spec.component}: no journaled revert for the ${estate.runtime} runtime yet`);
+      // Not running now (no id): apply will refuse, and there is nothing another process could undo.
+      if (estate.runtime === 'docker') return component.id ? [{ type: 'unpause', container: component.id, component: spec.component }] : [];
+      // Refusing here (before apply) beats a journal that could not undo the freeze.
+      if (estate.runtime !== 'process') throw new Error(`freeze ${spec.component}: no journaled revert for the ${estate.runtime} runtime`);
       const pid = Number(component.id);
       // Not running now: apply will refuse, and there is nothing another process could thaw.
       return Number.isInteger(pid) && pid > 0 ? [{ type: 'thaw', pid, component: spec.component }] : [];

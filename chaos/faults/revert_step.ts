@@ -12,6 +12,8 @@ export const revertStepSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('enable-proxy'), proxyApi: z.string(), proxy: z.string() }).strict(),
   /** SIGCONT a frozen process (the pid it had when the fault was planned). */
   z.object({ type: z.literal('thaw'), pid: z.number().int().positive(), component: z.string() }).strict(),
+  /** Unpause a paused container (a freeze on the docker runtime), by its container id. */
+  z.object({ type: z.literal('unpause'), container: z.string().min(1), component: z.string() }).strict(),
   /**
    * A killed site cannot be cold-started by another process (its components were the harness's
    * children, started with the harness's configuration): what can be undone is to stop the
@@ -30,6 +32,8 @@ export function describeStep(step: RevertStep): string {
       return `enable proxy ${step.proxy}`;
     case 'thaw':
       return `thaw ${step.component} (pid ${step.pid})`;
+    case 'unpause':
+      return `unpause ${step.component} (container ${step.container.slice(0, 12)})`;
     case 'stop-estate':
       return `stop estate ${step.estateId}`;
   }

@@ -241,7 +241,7 @@ export async function runDrill(drill: Drill, o: RunOptions): Promise<DrillResult
     return {
       schema: 'blackstart.result/1',
       drill: { name: drill.name, description: drill.description, file: o.file, seed: drill.seed },
-      versions: { blackstart: packageVersion(), node: process.version, proxy: `embedded (Toxiproxy ${TOXIPROXY_VERSION} API)` },
+      versions: { blackstart: packageVersion(), node: process.version, proxy: proxyServerName(estate) },
       runtime: drill.estate.runtime,
       startedAt,
       finishedAt: new Date().toISOString(),
@@ -326,6 +326,13 @@ function activeFaults(faults: FaultState[]): string {
 }
 
 /** Waits `ms`, then up to 30 s more for every service to answer ready through the front door. */
+/** Which server ran the estate's proxies: the embedded one, or the real Toxiproxy (docker runtime, image present). */
+function proxyServerName(estate: Estate | undefined): string {
+  const server = estate?.proxyServer ?? { kind: 'embedded' };
+  if (server.kind === 'toxiproxy') return `Toxiproxy (${server.image ?? 'image'})`;
+  return `embedded (Toxiproxy ${TOXIPROXY_VERSION} API${server.image ? `, ${server.image}` : ''})`;
+}
+
 async function settle(estate: Estate, ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
   const deadline = performance.now() + 30_000;

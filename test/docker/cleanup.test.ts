@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { LABELS, removeLeftovers } from '../../services/runtime/docker/cleanup';
+import { findLeftovers, LABELS, removeLeftovers } from '../../services/runtime/docker/cleanup';
 import { runCli } from '../helpers/drill';
 import { describeDocker, EMPTY, ensureImages, labelled, labelledByCli, startDockerTestEstate } from '../helpers/docker';
 
@@ -116,6 +116,7 @@ describeDocker('docker runtime: nothing left behind', () => {
         '  failover: { heartbeat_ms: 200, detect_after: 5, promotion_delay_ms: 300, hold_down_ms: 600000 }',
         'load: { rate: 10/s, duration: 60s, warmup: 1s, timeout: 2s }',
         'faults:',
+        '  - { name: frozen, at: 1500ms, freeze: { component: dc2-theatre }, duration: 50s }',
         '  - { name: cut, at: 2s, power_cut: { site: dc1 }, restore_after: 50s }',
         'gates:',
         '  - { metric: lost_writes, max: 0 }',
@@ -132,8 +133,12 @@ describeDocker('docker runtime: nothing left behind', () => {
       // The orphaned estate: its containers (dc1's killed), volumes and network are still there.
       const left = await labelled({ root });
       expect([left.containers.length, left.volumes.length, left.networks.length]).toEqual([11, 2, 1]);
+      const theatre = (await findLeftovers({ root })).containers.find((c) => c.name.endsWith('-dc2-theatre'))!;
+      expect(theatre.state).toBe('paused');
       const restore = runCli(['restore'], cwd);
       expect(await restore.exited).toBe(0);
+      // The freeze is undone from its journaled step (unpause), then the orphaned estate is stopped.
+      expect(restore.output()).toMatch(/reverted: 0-frozen freeze dc2-theatre\n {4}done: unpaused dc2-theatre/);
       expect(restore.output()).toMatch(/stopped estate estate-\S+ \(killed .*blackstart-estate-\S+-proxy, .*network blackstart-estate-/);
       expect(await labelled({ root })).toEqual(EMPTY);
     } finally {

@@ -35,6 +35,8 @@ describeDocker('drills on the docker runtime', () => {
       gates: d.gates.map((g) => (g.metric === 'error_rate' ? { ...g, max: 0.5 } : g)),
     }));
     expect(r.runtime).toBe('docker');
+    // The report says which proxy server ran: here the project's image (no Toxiproxy image can be pulled).
+    expect(r.versions.proxy).toBe('embedded (Toxiproxy 2.12.0 API, blackstart/proxy:latest)');
     expect(r.error).toBeNull();
     expect(r.gates.filter((g) => !g.passed)).toEqual([]);
     expect([r.verdict, r.exitCode]).toEqual(['passed', 0]);

@@ -1,5 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createFault, faultContext } from '../../chaos/faults';
+import { revertStepSchema } from '../../chaos/faults/revert_step';
+import { executeRevertStep } from '../../chaos/revert_steps';
 import { dockerClient } from '../../services/runtime/docker/images';
 import { LABELS } from '../../services/runtime/docker/cleanup';
 import type { Estate } from '../../services/runtime';
@@ -72,6 +75,28 @@ describeDocker('estate on the docker runtime', () => {
     await app.thaw();
     expect((await docker.getContainer(app.id!).inspect()).State.Paused).toBe(false);
     expect((await call(`${e.endpoints.sites.dc2.apps.theatre}/health/live`)).status).toBe(200);
+  });
+
+  it('a freeze fault journals an unpause step that another process can carry out (blackstart restore)', async () => {
+    const e = estate!;
+    const ctx = faultContext(e);
+    const fault = createFault('frozen', { kind: 'freeze', spec: { component: 'dc2-theatre' } });
+    const id = e.component('dc2-theatre').id!;
+    const plan = fault.revertPlan(ctx);
+    expect(plan).toEqual([{ type: 'unpause', container: id, component: 'dc2-theatre' }]);
+    // The plan is what a journal holds: plain JSON, valid against the step schema.
+    expect(revertStepSchema.array().parse(JSON.parse(JSON.stringify(plan)))).toEqual(plan);
+    const docker = await dockerClient();
+    await fault.apply(ctx);
+    expect((await docker.getContainer(id).inspect()).State.Paused).toBe(true);
+    // Carried out from the plan alone, as `blackstart restore` does for a killed harness.
+    expect(await executeRevertStep(plan[0])).toMatchObject({ outcome: 'done', detail: 'unpaused dc2-theatre' });
+    expect((await docker.getContainer(id).inspect()).State.Paused).toBe(false);
+    expect((await call(`${e.endpoints.sites.dc2.apps.theatre}/health/live`)).status).toBe(200);
+    // Safe to repeat; and the harness's own revert after it is harmless.
+    expect(await executeRevertStep(plan[0])).toMatchObject({ outcome: 'already', detail: 'dc2-theatre was not paused' });
+    await fault.revert(ctx);
+    expect(await executeRevertStep({ type: 'unpause', container: 'blackstart-no-such-container', component: 'dc2-theatre' })).toMatchObject({ outcome: 'already' });
   });
 
   it('a write acknowledged just before dc1 loses power is read back at dc2 after promotion', async () => {

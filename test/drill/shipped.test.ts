@@ -29,6 +29,7 @@ describe('shipped drills (short versions)', () => {
     expect(r.ledger!.counts.lost).toBe(0);
     expect(r.ledger!.counts.acknowledged).toBeGreaterThan(100);
     expect(r.controllerEvents.map((e) => e.type)).toEqual(expect.arrayContaining(['detect', 'promote', 'switch']));
+    expect([r.runtime, r.versions.proxy]).toEqual(['process', 'embedded (Toxiproxy 2.12.0 API)']);
   });
 
   it('backup-does-not-come-up fails its RTO gate, and says the backup never took over', async () => {

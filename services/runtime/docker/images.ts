@@ -83,7 +83,7 @@ export async function imageLabels(docker: Dockerode, name: string): Promise<Reco
 }
 
 /** Follows a build/import/pull progress stream to its end; rejects on the first error message. */
-function follow(docker: Dockerode, stream: NodeJS.ReadableStream, log: (line: string) => void): Promise<void> {
+export function follow(docker: Dockerode, stream: NodeJS.ReadableStream, log: (line: string) => void): Promise<void> {
   return new Promise((resolveDone, reject) => {
     docker.modem.followProgress(
       stream,
@@ -384,13 +384,32 @@ async function buildApp(docker: Dockerode, inputs: AppImageInputs, base: { name:
       { context, src: ['Dockerfile', 'app'] },
       { t: inputs.name, buildargs: { BASE: base.name }, labels: { [INPUTS_LABEL]: hash, [CODE_LABEL]: inputs.code, [IMAGE_LABEL]: inputs.kind }, rm: true, forcerm: true },
     );
+    const previous = labels ? (await docker.getImage(inputs.name).inspect()).Id : undefined;
     await follow(docker, stream, (l) => {
       if (/^Step \d+/.test(l)) log(`  ${l}`);
     });
+    await removeReplaced(docker, previous, inputs.name, log);
     return { name: inputs.name, action: 'built', inputs: hash, ms: performance.now() - t0 };
   } finally {
     rmSync(context, { recursive: true, force: true });
   }
+}
+
+/**
+ * A rebuild moves the tag and leaves the image it replaced without a name (about 10 MB of code
+ * and packages each time): remove it, unless a container still uses it (the daemon refuses; kept).
+ */
+export async function removeReplaced(docker: Dockerode, previousId: string | undefined, name: string, log: (line: string) => void): Promise<void> {
+  if (!previousId) return;
+  const current = (await docker.getImage(name).inspect()).Id;
+  if (current === previousId) return;
+  await docker
+    .getImage(previousId)
+    .remove()
+    .then(
+      () => log(`removed the image ${name} replaced (${previousId.slice(7, 19)})`),
+      (e: Error) => log(`kept the image ${name} replaced (${previousId.slice(7, 19)}): ${e.message.split('\n')[0]}`),
+    );
 }
 
 /** Builds (or skips, when unchanged) the base, estate and proxy images. */

@@ -226,7 +226,11 @@ class DockerComponent implements ComponentHandle {
       return this.pending.then(() => undefined);
     }
     this.frozen = false;
-    return this.queue('unpause', () => this.docker.getContainer(this.container).unpause());
+    return this.queue('unpause', async () => {
+      const c = this.docker.getContainer(this.container);
+      // Another process (`blackstart restore --force`) may have unpaused it already: not an error.
+      if ((await c.inspect()).State.Paused) await c.unpause();
+    });
   }
 
   markRemoved(): void {
