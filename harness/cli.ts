@@ -5,6 +5,7 @@ import { packageVersion } from './paths';
 import { addEstateCommands } from './estate_commands';
 import { addImagesCommands } from './images_commands';
 import { addDrillCommands } from './drill_commands';
+import { addHistoryCommand } from './history_command';
 import { addRestoreCommand } from './restore_command';
 
 function port(value: string): number {
@@ -40,6 +41,7 @@ export function buildCli(): Command {
   addImagesCommands(program);
   addDrillCommands(program);
   addRestoreCommand(program);
+  addHistoryCommand(program);
   return program;
 }
 

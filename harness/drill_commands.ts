@@ -23,6 +23,9 @@ function loadOrExit(file: string): Drill {
   }
 }
 
+/** Beside the default report directories: every run in this directory adds a line. */
+export const DEFAULT_HISTORY = join('blackstart-reports', 'history.jsonl');
+
 export function addDrillCommands(program: Command): void {
   program
     .command('validate')
@@ -40,7 +43,9 @@ export function addDrillCommands(program: Command): void {
     .option('--out <dir>', 'where reports go (default blackstart-reports/<drill>-<timestamp>/)')
     .option('--dry-run', 'validate and print the planned timeline; apply nothing')
     .option('--json', 'print result.json to stdout instead of the summary')
-    .action(async (file: string, opts: { out?: string; dryRun?: boolean; json?: boolean }) => {
+    .option('--history <file>', 'run history to add the run to and compare it with', DEFAULT_HISTORY)
+    .option('--no-history', 'neither read nor add to a run history')
+    .action(async (file: string, opts: { out?: string; dryRun?: boolean; json?: boolean; history: string | false }) => {
       const drill = loadOrExit(file);
       if (opts.dryRun) return out(plan(drill));
       const outDir = opts.out ?? join('blackstart-reports', `${drill.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
@@ -53,10 +58,12 @@ export function addDrillCommands(program: Command): void {
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       const result = await runDrill(drill, { file, outDir, signal: stop.signal, print: opts.json ? err : out });
-      const paths = writeReports(result, outDir);
+      const written = writeReports(result, outDir, { historyFile: opts.history === false ? undefined : opts.history });
       if (opts.json) out(JSON.stringify(result));
-      else out(terminalSummary(result, { outDir, color: process.stdout.isTTY }));
-      err(`reports: ${paths.resultJson}, ${paths.junitXml}, ${paths.summaryMd}`);
+      else out(terminalSummary(result, { outDir, color: process.stdout.isTTY, trend: written.trend }));
+      const { paths } = written;
+      err(`reports: ${paths.resultJson}, ${paths.junitXml}, ${paths.summaryMd}, ${paths.reportHtml}`);
+      if (paths.history) err(`history: ${paths.history}${written.historySkipped ? ` (${written.historySkipped} unreadable line(s) skipped)` : ''}`);
       process.exitCode = result.exitCode;
     });
 }

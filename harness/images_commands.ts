@@ -10,7 +10,7 @@ export function addImagesCommands(program: Command): void {
   images
     .command('build')
     .description('build the base, estate and proxy images (skipped when their inputs are unchanged)')
-    .option('--from-registry', 'start from the public node image instead of a debootstrapped Debian, and pull the real Toxiproxy (needs a registry)')
+    .option('--from-registry', 'start from the public node image instead of a debootstrapped Debian (needs a registry; the real Toxiproxy is pulled whenever one answers)')
     .option('--force', 'rebuild even when the inputs are unchanged')
     .option('-q, --quiet', 'print the result lines only')
     .action(async (opts: { fromRegistry?: boolean; force?: boolean; quiet?: boolean }) => {

@@ -18,6 +18,7 @@ import {
 } from './format';
 import { controllerEventsSection, definitionsSection, degradationSection, latencySection, ledgerSection, paperSection, residueSection, splitBrainSection } from './markdown_figures';
 import { code, facts, table, text } from './md';
+import type { TrendRow } from './history';
 import type { DrillResult } from './result';
 
 /**
@@ -25,7 +26,7 @@ import type { DrillResult } from './result';
  * asks for it (which gate, which fault, how long, what was lost). Every time is an offset from the
  * start of the load, so it can be laid against the controller's events at the end.
  */
-export function summaryMarkdown(result: DrillResult): string {
+export function summaryMarkdown(result: DrillResult, trend: TrendRow[] = []): string {
   return [
     headline(result),
     runFacts(result),
@@ -37,6 +38,7 @@ export function summaryMarkdown(result: DrillResult): string {
     splitBrainSection(result),
     paperSection(result),
     residueSection(result),
+    trendSection(trend),
     controllerEventsSection(result),
     definitionsSection(result),
   ]
@@ -69,7 +71,7 @@ function runFacts(r: DrillResult): string {
     [
       'Load',
       `${text(r.load.executor)}, planned ${duration(r.load.plannedMs)}, ${r.load.scheduled} requests scheduled, ${r.load.dropped} dropped ` +
-        `(scheduler lag p99 ${duration(r.load.lagP99Ms)})${requests ? `; per service: ${requests}` : ''}`,
+        `(scheduler lag p99 ${duration(r.load.lagP99Ms)})${requests ? `; outcomes: ${requests}` : ''}`,
     ],
   ]);
 }
@@ -130,4 +132,19 @@ function faultSection(r: DrillResult, f: FaultRecord, i: number): string {
   ]);
   out.push(table(['Service', 'First failure', 'First success', 'Recovered at', 'RTO', 'Outage', 'Healthy windows', 'Relapse'], rows));
   return out.join('\n');
+}
+
+/** The drill's last runs from the run history (this one last), with what got worse in each. */
+function trendSection(rows: TrendRow[]): string {
+  if (rows.length < 2) return '';
+  const cells = rows.map((t) => [
+    text(t.startedAt),
+    t.verdict === 'passed' ? 'passed' : `**${t.verdict}**`,
+    text(t.runtime),
+    text(t.rtoMs.map((v) => (v === null ? 'not recovered' : duration(v))).join(', ') || 'n/a'),
+    t.lost === null ? 'n/a' : String(t.lost),
+    t.errorRate === null ? 'n/a' : `${round(t.errorRate * 100, 2)} %`,
+    t.regressions.length ? `**${text(t.regressions.join('; '))}**` : '',
+  ]);
+  return ['## Trend', '', `The last ${rows.length} runs of this drill from the run history, this one last.`, '', table(['Started', 'Verdict', 'Runtime', 'RTO per fault', 'Lost', 'Error rate', 'Regression'], cells)].join('\n');
 }

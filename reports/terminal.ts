@@ -1,4 +1,5 @@
 import { gateLimit, gateMeasured, gateReason, offsetOrNone, recoverySentence, sinceStart, duration, VERDICT_LABEL } from './format';
+import type { TrendRow } from './history';
 import type { DrillResult } from './result';
 
 export interface TerminalOptions {
@@ -6,6 +7,8 @@ export interface TerminalOptions {
   color?: boolean;
   /** Where the report files were written, so the reader knows where to look next. */
   outDir?: string;
+  /** The drill's last runs from the run history, this one last: its regressions are printed. */
+  trend?: TrendRow[];
 }
 
 /** Caps that keep the summary on one screen; the full lists are in summary.md. */
@@ -44,7 +47,10 @@ export function terminalSummary(result: DrillResult, options: TerminalOptions = 
 
   lines.push(...ledgerLines(result, c));
   lines.push(result.residue.length ? c.red(`Residue: ${result.residue.join('; ')}`) : 'Residue: none');
-  if (options.outDir) lines.push(`Reports in ${options.outDir}: result.json, junit.xml, summary.md`);
+  const latest = options.trend?.[options.trend.length - 1];
+  if (latest?.regressions.length) lines.push(c.red(`Regression against earlier runs: ${latest.regressions.join('; ')}`));
+  else if (options.trend && options.trend.length > 1) lines.push(`Trend: no regression against the ${options.trend.length - 1} earlier run(s) in the history`);
+  if (options.outDir) lines.push(`Reports in ${options.outDir}: result.json, junit.xml, summary.md, report.html`);
   return lines.join('\n') + '\n';
 }
 

@@ -1,5 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { appendHistory, historyEntry, readHistory, trend, type TrendRow } from './history';
+import { reportHtml } from './html';
 import { junitXml } from './junit';
 import { summaryMarkdown } from './markdown';
 import { resultSchema, type DrillResult } from './result';
@@ -8,23 +10,50 @@ export interface ReportPaths {
   resultJson: string;
   junitXml: string;
   summaryMd: string;
+  reportHtml: string;
+  /** The run history the run was added to, when there is one. */
+  history: string | null;
+}
+
+export interface WriteOptions {
+  /** The run history (history.jsonl) to add this run to and show the trend from; none when absent. */
+  historyFile?: string;
+  /** How many runs of the drill the trend shows. */
+  trendRuns?: number;
+}
+
+export interface Written {
+  paths: ReportPaths;
+  /** The drill's last runs from the history, this one last; empty without a history. */
+  trend: TrendRow[];
+  /** History lines that did not parse (skipped). */
+  historySkipped: number;
 }
 
 /**
- * Writes result.json, junit.xml and summary.md into outDir (created if missing). The result is
- * validated first and nothing is written when it is invalid: a report that disagrees with its own
- * schema would be read later as if it were sound.
+ * Writes result.json, junit.xml, summary.md and report.html into outDir (created if missing), then
+ * adds the run to the history. The result is validated first and nothing is written when it is
+ * invalid: a report that disagrees with its own schema would be read later as if it were sound.
  */
-export function writeReports(result: DrillResult, outDir: string): ReportPaths {
+export function writeReports(result: DrillResult, outDir: string, options: WriteOptions = {}): Written {
   const valid = resultSchema.parse(result);
+  const { historyFile } = options;
+  const history = historyFile ? readHistory(historyFile) : { entries: [], skipped: 0 };
+  const entry = historyFile ? historyEntry(valid, outDir, historyFile) : undefined;
+  const rows = entry ? trend([...history.entries, entry], entry.drill, options.trendRuns ?? 10) : [];
   mkdirSync(outDir, { recursive: true });
   const paths: ReportPaths = {
     resultJson: join(outDir, 'result.json'),
     junitXml: join(outDir, 'junit.xml'),
     summaryMd: join(outDir, 'summary.md'),
+    reportHtml: join(outDir, 'report.html'),
+    history: historyFile ?? null,
   };
   writeFileSync(paths.resultJson, JSON.stringify(valid, null, 2) + '\n');
   writeFileSync(paths.junitXml, junitXml(valid));
-  writeFileSync(paths.summaryMd, summaryMarkdown(valid));
-  return paths;
+  writeFileSync(paths.summaryMd, summaryMarkdown(valid, rows));
+  writeFileSync(paths.reportHtml, reportHtml(valid, rows));
+  // Last: a history line points at reports that exist.
+  if (historyFile && entry) appendHistory(historyFile, entry);
+  return { paths, trend: rows, historySkipped: history.skipped };
 }

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { loadDrill } from '../../harness/drill/load';
 import type { Drill } from '../../harness/drill/schema';
 import { runDrill } from '../../harness/runner/run';
-import { describeDocker, EMPTY, ensureImages, labelled } from '../helpers/docker';
+import { describeDocker, EMPTY, ensureImages, labelled, toxiproxyPresent } from '../helpers/docker';
 import { shorten } from '../helpers/drill';
 
 jest.setTimeout(240_000);
@@ -35,8 +35,8 @@ describeDocker('drills on the docker runtime', () => {
       gates: d.gates.map((g) => (g.metric === 'error_rate' ? { ...g, max: 0.5 } : g)),
     }));
     expect(r.runtime).toBe('docker');
-    // The report says which proxy server ran: here the project's image (no Toxiproxy image can be pulled).
-    expect(r.versions.proxy).toBe('embedded (Toxiproxy 2.12.0 API, blackstart/proxy:latest)');
+    // The report says which proxy server ran: the project's image unless the real one was pulled.
+    expect(r.versions.proxy).toBe((await toxiproxyPresent()) ? 'Toxiproxy (ghcr.io/shopify/toxiproxy:2.12.0)' : 'embedded (Toxiproxy 2.12.0 API, blackstart/proxy:latest)');
     expect(r.error).toBeNull();
     expect(r.gates.filter((g) => !g.passed)).toEqual([]);
     expect([r.verdict, r.exitCode]).toEqual(['passed', 0]);

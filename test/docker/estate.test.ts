@@ -7,7 +7,7 @@ import { dockerClient } from '../../services/runtime/docker/images';
 import { LABELS } from '../../services/runtime/docker/cleanup';
 import type { Estate } from '../../services/runtime';
 import { book, call, controllerEvents, json, slots, until } from '../helpers/estate';
-import { describeDocker, EMPTY, ensureImages, labelled, labelledByCli, startDockerTestEstate } from '../helpers/docker';
+import { describeDocker, EMPTY, ensureImages, labelled, labelledByCli, startDockerTestEstate, toxiproxyPresent } from '../helpers/docker';
 
 jest.setTimeout(180_000);
 
@@ -26,7 +26,7 @@ describeDocker('estate on the docker runtime', () => {
   it('runs every component as a labelled container on its own network, SAN data on a volume per site', async () => {
     const e = estate!;
     expect(e.runtime).toBe('docker');
-    expect(e.proxyServer?.kind).toBe('embedded');
+    expect(e.proxyServer?.kind).toBe((await toxiproxyPresent()) ? 'toxiproxy' : 'embedded');
     const docker = await dockerClient();
     const containers = await docker.listContainers({ filters: JSON.stringify({ label: [`${LABELS.estate}=${e.id}`] }) });
     const byComponent = new Map(containers.map((c) => [c.Labels[LABELS.component], c]));

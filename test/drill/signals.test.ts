@@ -47,6 +47,10 @@ describe('every way a drill ends reverts its faults', () => {
     expect(result.residue).toEqual([]);
     expect(result.faults.map((f: { revertedAtMs: number | null }) => f.revertedAtMs !== null)).toEqual([true, true, true]);
     expect(processesMentioning(out)).toEqual([]);
+    // Every report, and the run in the history (default: blackstart-reports/history.jsonl of the cwd).
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('<span class="badge">ABORTED</span>');
+    const history = readFileSync(join(cwd, 'blackstart-reports', 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(history.map((h: { drill: string; verdict: string; report: string }) => [h.drill, h.verdict, h.report])).toEqual([[result.drill.name, 'aborted', join('..', 'out')]]);
   });
 
   it('SIGKILLed harness: its partial results are on disk and `blackstart restore` undoes every fault', async () => {

@@ -87,3 +87,12 @@ export function labelledByCli(label: string): { containers: string[]; volumes: s
   };
   return { containers: ls(['ps', '-a']), volumes: ls(['volume', 'ls']), networks: ls(['network', 'ls']) };
 }
+
+/** Whether the real Toxiproxy image is on this Docker host: the runtime then uses it for the proxies. */
+export async function toxiproxyPresent(): Promise<boolean> {
+  const { dockerClient, TOXIPROXY_IMAGE } = await import('../../services/runtime/docker/images');
+  return (await dockerClient())
+    .getImage(TOXIPROXY_IMAGE)
+    .inspect()
+    .then(() => true, () => false);
+}

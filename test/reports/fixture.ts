@@ -71,7 +71,7 @@ export function drillResult(): DrillResult {
     abortReason: null,
     error: null,
     clock: { t0: T0, timeOrigin: 1_740_823_200_000 },
-    load: { executor: 'constant-arrival-rate', plannedMs: 30_000, scheduled: 6000, dropped: 12, lagP99Ms: 1.3, requests: { pas: 3000, booking: 3000 } },
+    load: { executor: 'constant-arrival-rate', plannedMs: 30_000, scheduled: 6000, dropped: 12, lagP99Ms: 1.3, requests: { ok: 1500, fail: 4488, info: 0, dropped: 12 } },
     faults: [
       { name: 'power-cut', kind: 'power_cut', description: 'power cut at dc1', plannedAtMs: 5000, appliedAtMs: 5003.4, revertedAtMs: 29_000, error: null, revertError: null },
     ],

@@ -1,4 +1,5 @@
 import { terminalSummary } from '../../reports/terminal';
+import { historyEntry } from '../../reports/history';
 import { drillResult, T0 } from './fixture';
 
 describe('terminalSummary', () => {
@@ -23,7 +24,7 @@ describe('terminalSummary', () => {
     expect(out).toContain('Lost writes: 1 of 100 acknowledged (RPO 353 ms)');
     expect(out).toContain('booking-42 book-slot acknowledged +4650 ms (absent)');
     expect(out).toContain('Residue: none');
-    expect(lines[lines.length - 1]).toBe('Reports in blackstart-reports/backup-does-not-come-up-20250301T100000: result.json, junit.xml, summary.md');
+    expect(lines[lines.length - 1]).toBe('Reports in blackstart-reports/backup-does-not-come-up-20250301T100000: result.json, junit.xml, summary.md, report.html');
   });
 
   it('gives a measured value against the limit for a numeric gate', () => {
@@ -56,5 +57,14 @@ describe('terminalSummary', () => {
     expect(big).toContain('  ... and 24 more failed gates (see summary.md)');
     expect(big).toContain('  ... and 47 more lost writes (see summary.md)');
     expect(big[0]).toContain('ABORTED');
+  });
+
+  it('names a regression against earlier runs from the history, or says there is none', () => {
+    const row = (verdict: 'passed' | 'failed', regressions: string[]) => ({ ...historyEntry(drillResult(), 'out', 'history.jsonl'), verdict, regressions });
+    const regressed = terminalSummary(drillResult(), { trend: [row('passed', []), row('failed', ['verdict failed, was passed'])] });
+    expect(regressed).toContain('Regression against earlier runs: verdict failed, was passed\n');
+    const steady = terminalSummary(drillResult(), { trend: [row('failed', []), row('failed', []), row('failed', [])] });
+    expect(steady).toContain('Trend: no regression against the 2 earlier run(s) in the history\n');
+    expect(terminalSummary(drillResult(), { trend: [row('failed', [])] })).not.toMatch(/Trend|Regression/);
   });
 });

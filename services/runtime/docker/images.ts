@@ -412,6 +412,35 @@ export async function removeReplaced(docker: Dockerode, previousId: string | und
     );
 }
 
+/** How long a pull of the Toxiproxy image may take before the build goes on without it. */
+const TOXIPROXY_PULL_TIMEOUT_MS = 120_000;
+
+/**
+ * The real Toxiproxy image: kept when present, else pulled (bounded). Without a registry the pull
+ * fails at once (name resolution) and estates use the project's proxy image, which is said here.
+ */
+async function ensureToxiproxy(docker: Dockerode, log: (line: string) => void): Promise<BuiltImage | undefined> {
+  const t0 = performance.now();
+  const present = await docker
+    .getImage(TOXIPROXY_IMAGE)
+    .inspect()
+    .then((info) => info.Id, () => undefined);
+  if (present) return { name: TOXIPROXY_IMAGE, action: 'unchanged', inputs: present, ms: performance.now() - t0 };
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const pulled = follow(docker, await docker.pull(TOXIPROXY_IMAGE), () => {});
+    await Promise.race([pulled, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${TOXIPROXY_PULL_TIMEOUT_MS / 1000} s`)), TOXIPROXY_PULL_TIMEOUT_MS)))]);
+    const id = (await docker.getImage(TOXIPROXY_IMAGE).inspect()).Id;
+    log(`pulled ${TOXIPROXY_IMAGE}: estates use the real Toxiproxy`);
+    return { name: TOXIPROXY_IMAGE, action: 'pulled', inputs: id, ms: performance.now() - t0 };
+  } catch (e) {
+    log(`${TOXIPROXY_IMAGE} cannot be pulled (${(e as Error).message.split('\n')[0]}): estates use the embedded proxy (${PROXY_IMAGE})`);
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Builds (or skips, when unchanged) the base, estate and proxy images. */
 export async function buildImages(options: BuildOptions): Promise<BuiltImage[]> {
   const log = options.log ?? (() => {});
@@ -433,15 +462,8 @@ export async function buildImages(options: BuildOptions): Promise<BuiltImage[]> 
   // One after the other: the machine may have 2 cores, and each build is short.
   results.push(await buildApp(docker, estate, base, options, log));
   results.push(await buildApp(docker, proxy, base, options, log));
-  if (options.fromRegistry) {
-    // Where a registry is reachable, the real Toxiproxy too: the runtime uses it when present.
-    const t0 = performance.now();
-    try {
-      await follow(docker, await docker.pull(TOXIPROXY_IMAGE), () => {});
-      results.push({ name: TOXIPROXY_IMAGE, action: 'pulled', inputs: (await docker.getImage(TOXIPROXY_IMAGE).inspect()).Id, ms: performance.now() - t0 });
-    } catch (e) {
-      log(`warning: cannot pull ${TOXIPROXY_IMAGE} (${(e as Error).message}): estates use the embedded proxy (${PROXY_IMAGE})`);
-    }
-  }
+  // The real Toxiproxy where it is present or can be pulled: the runtime uses it when present.
+  const toxiproxy = await ensureToxiproxy(docker, log);
+  if (toxiproxy) results.push(toxiproxy);
   return results;
 }
