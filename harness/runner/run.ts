@@ -160,8 +160,14 @@ export async function runDrill(drill: Drill, o: RunOptions): Promise<DrillResult
     events = await controllerEvents(estate);
     const active = await activeSite(estate);
     const back = await readBack(log, { services: estate.endpoints.services, sanAdmin: active ? estate.endpoints.sites[active as 'dc1' | 'dc2'].sanAdmin : undefined }, runId);
-    const firstFault = faults.find((f) => f.appliedAt !== null)?.appliedAt ?? performance.now();
-    ledgerResult = ledger(log, { readBack: back.readBack, unattemptedKeys: back.unattemptedKeys, conflicts: back.conflicts, tFault: firstFault });
+    const appliedAt = faults.map((f) => f.appliedAt).filter((t): t is number => t !== null);
+    ledgerResult = ledger(log, {
+      readBack: back.readBack,
+      unattemptedKeys: back.unattemptedKeys,
+      conflicts: back.conflicts,
+      tFault: appliedAt[0] ?? performance.now(),
+      lossFaults: faultsFollowedBy(appliedAt, events.filter((e) => e.type === 'promote').map((e) => e.t - performance.timeOrigin)),
+    });
 
     // 6. Residue: what chaos left behind fails the drill whatever the gates say.
     residue = (await checkResidue(ctx, {})).map((r) => r.description);
@@ -326,6 +332,16 @@ function activeFaults(faults: FaultState[]): string {
 }
 
 /** Waits `ms`, then up to 30 s more for every service to answer ready through the front door. */
+/**
+ * The faults that took the primary away: those with a promotion between their application and the
+ * next fault's. Where none was followed by one, every fault (RPO from the first after each write).
+ */
+export function faultsFollowedBy(appliedAt: number[], promotions: number[]): number[] {
+  const sorted = [...appliedAt].sort((a, b) => a - b);
+  const losing = sorted.filter((t, k) => promotions.some((p) => p >= t && p < (sorted[k + 1] ?? Infinity)));
+  return losing.length ? losing : sorted;
+}
+
 /** Which server ran the estate's proxies: the embedded one, or the real Toxiproxy (docker runtime, image present). */
 function proxyServerName(estate: Estate | undefined): string {
   const server = estate?.proxyServer ?? { kind: 'embedded' };

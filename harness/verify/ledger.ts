@@ -38,8 +38,15 @@ export const ledgerInputSchema = z.object({
   /** Keys found on the server that the caller knows were never attempted. */
   unattemptedKeys: z.array(z.string()).default([]),
   conflicts: z.array(conflictSchema).default([]),
-  /** The fault RPO is measured from (harness clock). */
+  /** The first fault (harness clock): RPO is measured from it when `lossFaults` is not given. */
   tFault: z.number(),
+  /**
+   * When each fault that took the primary away was applied (those followed by a promotion),
+   * ascending. A lost write's RPO is measured from the first of them at or after its
+   * acknowledgment: a fault that changed nothing (a slow WAN link) does not reset the clock, and
+   * each failover of a drill is judged for the writes it lost. Default: [tFault].
+   */
+  lossFaults: z.array(z.number()).optional(),
 });
 export type LedgerInput = z.input<typeof ledgerInputSchema>;
 
@@ -115,8 +122,8 @@ const DEFINITION =
   '(compared only where both sides are known: an ack version/seq of 0 means none was reported). recovered = indeterminate and present. ' +
   'unexpected = present but never attempted (read-back of an unknown key, or listed by the caller), or present although every attempt failed or none was sent. ' +
   'duplicated = appliedCount > 1. conflicting = the domain conflicts found by the caller, with the writes of their keys. ' +
-  'unverified = attempted keys with no read-back (not judged). RPO = t_fault - t_ack of the earliest lost acknowledged write, 0 when none is lost; ' +
-  'when that write was acknowledged at or after t_fault, RPO is reported as 0 and the write still counts as lost (lostAckedAfterFault).';
+  'unverified = attempted keys with no read-back (not judged). RPO = the largest t_fault - t_ack over lost acknowledged writes, where t_fault is the first fault that took the primary away (one followed by a promotion) applied after t_ack; 0 when none is lost; ' +
+  'a write acknowledged at or after the last such fault cannot make RPO positive and still counts as lost (lostAckedAfterFault). rpo.tFault is the fault the largest was measured from.';
 
 interface KeyHistory {
   key: string;
@@ -212,6 +219,7 @@ export function ledger(log: RequestLog, input: LedgerInput): Ledger {
 
   const acks = lost.map((e) => e.tAck).filter((t): t is number => t !== null);
   const earliestLostAck = acks.length ? Math.min(...acks) : null;
+  const rpo = recoveryPoint(acks, o.lossFaults?.length ? [...o.lossFaults].sort((a, b) => a - b) : [o.tFault]);
   return {
     definition: DEFINITION,
     parameters: { tFault: o.tFault, readBack: o.readBack.length, unattemptedKeys: o.unattemptedKeys.length, conflicts: o.conflicts.length },
@@ -227,10 +235,10 @@ export function ledger(log: RequestLog, input: LedgerInput): Ledger {
       unkeyed,
     },
     rpo: {
-      ms: earliestLostAck === null ? 0 : Math.max(0, o.tFault - earliestLostAck),
-      tFault: o.tFault,
+      ms: rpo.ms,
+      tFault: rpo.tFault ?? o.tFault,
       earliestLostAck,
-      lostAckedAfterFault: acks.filter((t) => t >= o.tFault).length,
+      lostAckedAfterFault: rpo.after,
     },
     lost,
     recovered,
@@ -239,6 +247,26 @@ export function ledger(log: RequestLog, input: LedgerInput): Ledger {
     conflicting,
     unverified,
   };
+}
+
+/**
+ * RPO over the lost acknowledgments: for each, the first loss fault at or after it minus the ack;
+ * the largest wins (the worst data-loss window of the drill), with the fault it was measured from.
+ * A write acknowledged after the last loss fault cannot make it positive (counted in `after`).
+ */
+function recoveryPoint(acks: number[], faults: number[]): { ms: number; tFault: number | undefined; after: number } {
+  let ms = 0;
+  let tFault: number | undefined;
+  let after = 0;
+  for (const ack of acks) {
+    const fault = faults.find((t) => t > ack);
+    if (fault === undefined) {
+      after++;
+      continue;
+    }
+    if (tFault === undefined || fault - ack > ms) [ms, tFault] = [fault - ack, fault];
+  }
+  return { ms, tFault, after };
 }
 
 /** Why an acknowledged write counts as lost, or undefined when the server holds it as acknowledged. */

@@ -29,13 +29,13 @@ export const estateConfigSchema = z
     failover: z
       .object({
         heartbeat_ms: z.number().int().min(10).default(200),
-        detect_after: z.number().int().min(1).default(3),
+        detect_after: z.number().int().min(1).default(5),
         promotion_delay_ms: ms(500),
         promotion: z.enum(['auto', 'manual', 'broken']).default('auto'),
         hold_down_ms: ms(30_000),
       })
       .strict()
-      .default({ heartbeat_ms: 200, detect_after: 3, promotion_delay_ms: 500, promotion: 'auto', hold_down_ms: 30_000 }),
+      .default({ heartbeat_ms: 200, detect_after: 5, promotion_delay_ms: 500, promotion: 'auto', hold_down_ms: 30_000 }),
     san: z
       .object({
         /** Apps give up on the SAN after this: a hanging array is a 503, never a hung client. */

@@ -50,6 +50,10 @@ describe('shipped drills (short versions)', () => {
     expect(r.ledger!.lost.length).toBe(r.ledger!.counts.lost);
     expect(r.ledger!.lost[0]).toMatchObject({ key: expect.stringContaining('async-replication-loss'), tAck: expect.any(Number) });
     expect(r.gates.find((g) => g.metric === 'lost_writes')).toMatchObject({ passed: false, value: r.ledger!.counts.lost });
+    // RPO runs from the power cut (the fault that took the primary away), not from the slow WAN before it.
+    const cut = r.faults.find((f) => f.kind === 'power_cut')!;
+    expect(r.ledger!.rpo.tFault - r.clock.t0).toBeCloseTo(cut.appliedAtMs!, 6);
+    expect(r.ledger!.rpo.ms).toBeGreaterThan(0);
   });
 
   it('network-latency: the toxics show in the during-phase p99 and the gate judges it', async () => {

@@ -129,6 +129,18 @@ describe('write ledger', () => {
     expect(l3.rpo).toEqual({ ms: 0, tFault: T_FAULT, earliestLostAck: 6005, lostAckedAfterFault: 1 });
   });
 
+  test('RPO with several faults: each lost write from the first failover after its acknowledgment, the worst wins', () => {
+    // Failovers at 5000 and 9000 (a fault at 3000 took nothing away and is not passed in).
+    const writes = [write({ key: 'a', at: 2000 }), write({ key: 'b', at: 4500 }), write({ key: 'c', at: 5500 }), write({ key: 'd', at: 9500 })];
+    const readBack = ['a', 'b', 'c', 'd'].map((key) => ({ key, present: false }));
+    const l6 = judge(writes, { readBack, tFault: 3000, lossFaults: [9000, 5000] });
+    // a: 5000 - 2005; b: 5000 - 4505; c: 9000 - 5505 (the largest); d: after the last failover.
+    expect(l6.rpo).toEqual({ ms: 9000 - 5505, tFault: 9000, earliestLostAck: 2005, lostAckedAfterFault: 1 });
+    // From the failover (5000), not from an earlier fault that took nothing away (3000, the old default).
+    expect(judge(writes.slice(0, 1), { readBack, tFault: 3000, lossFaults: [5000] }).rpo.ms).toBe(5000 - 2005);
+    expect(judge(writes.slice(0, 1), { readBack, tFault: 3000 }).rpo.ms).toBe(3000 - 2005);
+  });
+
   test('nothing lost: RPO 0', () => {
     const l4 = judge([write({ key: 'x', at: 4000 })], { readBack: [{ key: 'x', present: true, version: 1 }] });
     expect(l4.counts).toMatchObject({ attempted: 1, acknowledged: 1, lost: 0, unexpected: 0 });

@@ -1,3 +1,4 @@
+import type { HistoryEntry } from '../../reports/history';
 import { resultSchema, type DrillResult } from '../../reports/result';
 
 /**
@@ -147,4 +148,27 @@ export function drillResult(): DrillResult {
   };
   // The fixture must itself be a valid result.json, or the tests prove nothing about real ones.
   return resultSchema.parse(result);
+}
+
+/** A run-history line: a passing run of "maidstone" with two faults, RTOs 2 s and 3 s. */
+export function historyEntryFixture(over: Partial<HistoryEntry> = {}): HistoryEntry {
+  return {
+    schema: 'blackstart.history/1',
+    drill: 'maidstone',
+    file: 'drills/maidstone.yaml',
+    startedAt: '2026-11-01T00:00:00.000Z',
+    verdict: 'passed',
+    exitCode: 0,
+    runtime: 'process',
+    faults: ['cut', 'hang'],
+    rtoMs: [2000, 3000],
+    windowMs: 1000,
+    lost: 0,
+    acknowledged: 700,
+    errorRate: 0.02,
+    p99Ms: 50,
+    gatesFailed: [],
+    report: 'maidstone-1',
+    ...over,
+  };
 }

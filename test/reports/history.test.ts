@@ -1,28 +1,10 @@
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { appendHistory, historyEntry, readHistory, regressions, trend, type HistoryEntry } from '../../reports/history';
-import { drillResult } from './fixture';
+import { appendHistory, historyEntry, readHistory, regressions, trend } from '../../reports/history';
+import { drillResult, historyEntryFixture } from './fixture';
 
-const entry = (over: Partial<HistoryEntry> = {}): HistoryEntry => ({
-  schema: 'blackstart.history/1',
-  drill: 'maidstone',
-  file: 'drills/maidstone.yaml',
-  startedAt: '2026-11-01T00:00:00.000Z',
-  verdict: 'passed',
-  exitCode: 0,
-  runtime: 'process',
-  faults: ['cut', 'hang'],
-  rtoMs: [2000, 3000],
-  windowMs: 1000,
-  lost: 0,
-  acknowledged: 700,
-  errorRate: 0.02,
-  p99Ms: 50,
-  gatesFailed: [],
-  report: 'maidstone-1',
-  ...over,
-});
+const entry = historyEntryFixture;
 
 describe('run history', () => {
   let dir: string;

@@ -4,26 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appendHistory, type HistoryEntry } from '../../reports/history';
 import { CLI } from '../helpers/drill';
+import { historyEntryFixture } from './fixture';
 
-const entry = (over: Partial<HistoryEntry>): HistoryEntry => ({
-  schema: 'blackstart.history/1',
-  drill: 'maidstone',
-  file: 'drills/maidstone.yaml',
-  startedAt: '2026-11-01T00:00:00.000Z',
-  verdict: 'passed',
-  exitCode: 0,
-  runtime: 'process',
-  faults: ['cut'],
-  rtoMs: [2000],
-  windowMs: 1000,
-  lost: 0,
-  acknowledged: 700,
-  errorRate: 0.02,
-  p99Ms: 50,
-  gatesFailed: [],
-  report: 'run',
-  ...over,
-});
+const entry = (over: Partial<HistoryEntry>) => historyEntryFixture({ faults: ['cut'], rtoMs: [2000], report: 'run', ...over });
 
 const history = (cwd: string, ...args: string[]) => spawnSync(process.execPath, [CLI, 'history', ...args], { cwd, encoding: 'utf8', timeout: 30_000 });
 

@@ -1,7 +1,7 @@
 import { reportHtml } from '../../reports/html';
 import type { TrendRow } from '../../reports/history';
 import type { DrillResult } from '../../reports/result';
-import { drillResult, T0 } from './fixture';
+import { drillResult, historyEntryFixture, T0 } from './fixture';
 
 /** The fixture with dc1's power cut recovered at +7003.4 ms (RTO 2000 ms) and a timeline per service. */
 function recovered(): DrillResult {
@@ -74,22 +74,7 @@ describe('reportHtml', () => {
 
   it('shows the trend from the run history, the regression named', () => {
     const row = (startedAt: string, verdict: TrendRow['verdict'], rto: number | null, regressions: string[]): TrendRow => ({
-      schema: 'blackstart.history/1',
-      drill: 'backup-does-not-come-up',
-      file: 'drills/backup-does-not-come-up.yaml',
-      startedAt,
-      verdict,
-      exitCode: verdict === 'passed' ? 0 : 1,
-      runtime: 'process',
-      faults: ['power-cut'],
-      rtoMs: [rto],
-      windowMs: 1000,
-      lost: 0,
-      acknowledged: 300,
-      errorRate: 0.01,
-      p99Ms: 40,
-      gatesFailed: [],
-      report: 'x',
+      ...historyEntryFixture({ drill: 'backup-does-not-come-up', startedAt, verdict, exitCode: verdict === 'passed' ? 0 : 1, faults: ['power-cut'], rtoMs: [rto], errorRate: 0.01 }),
       regressions,
     });
     const html = reportHtml(drillResult(), [row('2026-11-01T00:00:00Z', 'passed', 2000, []), row('2026-11-02T00:00:00Z', 'failed', null, ['verdict failed, was passed'])]);
