@@ -59,6 +59,20 @@ describe('reportHtml', () => {
     expect(markerX).toBeCloseTo(56 + (7003.4 / 30_000) * 888, 0);
   });
 
+  it('reads as a report when the harness failed before measuring anything', () => {
+    const r = drillResult();
+    Object.assign(r, { verdict: 'error', exitCode: 2, headline: 'The estate did not start.', error: 'dc1-san did not start', timeline: null, ledger: null, latency: null, recovery: [], controllerEvents: [], gates: [] });
+    r.faults[0].appliedAtMs = null;
+    r.faults[0].revertedAtMs = null;
+    const html = reportHtml(r);
+    expect(html).toContain('<span class="badge">ERROR</span>');
+    expect(html).toContain('Harness error: dc1-san did not start');
+    expect(html).toContain('<p>No gates were evaluated.</p>');
+    expect(html).toContain('<strong>Outcome:</strong> not applied');
+    expect(html).not.toContain('<svg');
+    expect(html.trimEnd().endsWith('</html>')).toBe(true);
+  });
+
   it('escapes what comes from drill files and error messages', () => {
     const r = drillResult();
     r.drill.name = '<script>alert("x")</script>';
