@@ -331,7 +331,6 @@ function activeFaults(faults: FaultState[]): string {
   return active.length ? `faults: ${active.join(', ')}` : '';
 }
 
-/** Waits `ms`, then up to 30 s more for every service to answer ready through the front door. */
 /**
  * The faults that took the primary away: those with a promotion between their application and the
  * next fault's. Where none was followed by one, every fault (RPO from the first after each write).
@@ -349,6 +348,7 @@ function proxyServerName(estate: Estate | undefined): string {
   return `embedded (Toxiproxy ${TOXIPROXY_VERSION} API${server.image ? `, ${server.image}` : ''})`;
 }
 
+/** Waits `ms`, then up to 30 s more for every service to answer ready through the front door. */
 async function settle(estate: Estate, ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
   const deadline = performance.now() + 30_000;

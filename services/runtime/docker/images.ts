@@ -380,11 +380,12 @@ async function buildApp(docker: Dockerode, inputs: AppImageInputs, base: { name:
     const pkg = JSON.parse(readFileSync(join(options.root, 'package.json'), 'utf8')) as { name: string; version: string };
     writeFileSync(join(context, 'app', 'package.json'), JSON.stringify({ name: `${pkg.name}-${inputs.kind}`, version: pkg.version, private: true }, null, 2));
     log(`building ${inputs.name} (${inputs.files.length} files; requires ${inputs.packages.join(', ') || 'no packages'}) from ${base.name} ...`);
+    // Before the build starts: a build from cache can move the tag at once.
+    const previous = labels ? (await docker.getImage(inputs.name).inspect()).Id : undefined;
     const stream = await docker.buildImage(
       { context, src: ['Dockerfile', 'app'] },
       { t: inputs.name, buildargs: { BASE: base.name }, labels: { [INPUTS_LABEL]: hash, [CODE_LABEL]: inputs.code, [IMAGE_LABEL]: inputs.kind }, rm: true, forcerm: true },
     );
-    const previous = labels ? (await docker.getImage(inputs.name).inspect()).Id : undefined;
     await follow(docker, stream, (l) => {
       if (/^Step \d+/.test(l)) log(`  ${l}`);
     });
