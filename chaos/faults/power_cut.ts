@@ -1,7 +1,10 @@
 import { join } from 'node:path';
+import type { Toxiproxy } from 'toxiproxy-node-client';
 import type { Estate } from '../../services/runtime';
 import type { Fault, FaultContext, RevertStep } from './fault';
-import type { PowerCutSpec } from './specs';
+import { toxicName } from './fault';
+import { addToxic, removeToxic } from './proxy_ops';
+import type { PowerCutSpec, Site } from './specs';
 
 /**
  * What another process can do about a site left without power: stop the estate (it cannot
@@ -11,22 +14,89 @@ export function stopEstatePlan(estate: Estate): RevertStep[] {
   return [{ type: 'stop-estate', estateId: estate.id, record: join(estate.dataDir, 'estate.json') }];
 }
 
+/** A toxic of a site's power loss, on one of its links. */
+export interface DarkLink {
+  proxy: string;
+  toxic: string;
+  stream: 'upstream' | 'downstream';
+}
+
+/** In a power loss's toxic names (`blackstart-<fault>-dark-<stream>`), so a site left down on purpose can tell them from leftovers. */
+export const DARK = 'dark';
+
 /**
- * A power interruption: every component of the site killed at once, no shutdown, no flush; the
- * revert is a cold start of each of them (the SAN first).
+ * The links whose far end is the site: its apps' and its SAN's own proxies. The shared links
+ * (`heartbeat`, `replication`) are left alone: the controller re-points them during a failover,
+ * and a toxic there would follow them to the other site.
+ */
+export function siteLinks(site: Site): string[] {
+  return ['pas', 'booking', 'theatre', 'san'].map((kind) => `${site}-${kind}`);
+}
+
+/** How long a dark link holds a connection whose far end died: longer than any drill; lighting the link closes it. */
+export const HOLD_MS = 24 * 3600 * 1000;
+
+/**
+ * A host that loses power sends nothing more: no FIN, no RST. A killed process's kernel closes its
+ * connections at once and every client is told straight away, which a power cut never does. So
+ * before the kill the site's links go dark: on each, the close coming back from the dead end is
+ * held (`slow_close`, downstream) and what clients send is swallowed (`timeout` 0, upstream, so
+ * nothing is written into the dead socket). A request already on a connection to the site then
+ * waits for its own timeout, as it would in the data centre. A new connection is still refused
+ * (the proxy dials a dead port): where the real Toxiproxy image runs (docker), the same holds.
+ */
+export function darkLinks(faultId: string, site: Site): DarkLink[] {
+  return siteLinks(site).flatMap((proxy) =>
+    (['downstream', 'upstream'] as const).map((stream) => ({ proxy, stream, toxic: toxicName(faultId, `${DARK}-${stream}`) })),
+  );
+}
+
+export async function goDark(toxiproxy: Toxiproxy, links: DarkLink[]): Promise<void> {
+  await Promise.all(
+    links.map((l) =>
+      l.stream === 'downstream'
+        ? addToxic(toxiproxy, l.proxy, { name: l.toxic, type: 'slow_close', stream: l.stream, toxicity: 1, attributes: { delay: HOLD_MS } })
+        : addToxic(toxiproxy, l.proxy, { name: l.toxic, type: 'timeout', stream: l.stream, toxicity: 1, attributes: { timeout: 0 } }),
+    ),
+  );
+}
+
+/** Idempotent: a toxic already gone is fine. */
+export async function lightUp(toxiproxy: Toxiproxy, links: DarkLink[]): Promise<void> {
+  await Promise.all(links.map((l) => removeToxic(toxiproxy, l.proxy, l.toxic)));
+}
+
+/** The dark links' toxics removed (the estate may still be running), then the estate stopped. */
+export function powerRevertPlan(estate: Estate, links: DarkLink[]): RevertStep[] {
+  const proxyApi = estate.endpoints.proxyApi;
+  return [...links.map((l): RevertStep => ({ type: 'remove-toxic', proxyApi, proxy: l.proxy, toxic: l.toxic })), ...stopEstatePlan(estate)];
+}
+
+/** Cuts the power: the links go dark first, then every component of the site is killed at once. */
+export async function cutPower(ctx: FaultContext, site: Site, links: DarkLink[]): Promise<void> {
+  await goDark(ctx.toxiproxy, links);
+  await ctx.estate.site(site).powerCut();
+}
+
+/** Power back: the links first (a held connection then ends, its far end gone), then a cold start. */
+export async function restorePower(ctx: FaultContext, site: Site, links: DarkLink[]): Promise<void> {
+  await lightUp(ctx.toxiproxy, links);
+  await ctx.estate.site(site).restore();
+}
+
+/**
+ * A power interruption: the site's links go dark and every component of the site is killed at
+ * once, no shutdown, no flush; the revert lights the links and cold-starts each component (the
+ * SAN first).
  */
 export function powerCutFault(id: string, spec: PowerCutSpec): Fault {
+  const links = darkLinks(id, spec.site);
   return {
     id,
     spec: { kind: 'power_cut', spec },
     describe: () => `power cut at ${spec.site}`,
-    revertPlan: ({ estate }: FaultContext) => stopEstatePlan(estate),
-    apply: async ({ estate }) => {
-      // Synchronous: the kills go out back to back, nothing awaited in between.
-      await estate.site(spec.site).powerCut();
-    },
-    revert: async ({ estate }) => {
-      await estate.site(spec.site).restore();
-    },
+    revertPlan: ({ estate }: FaultContext) => powerRevertPlan(estate, links),
+    apply: (ctx) => cutPower(ctx, spec.site, links),
+    revert: (ctx) => restorePower(ctx, spec.site, links),
   };
 }

@@ -1,5 +1,5 @@
 import type { Fault, FaultContext } from './fault';
-import { stopEstatePlan } from './power_cut';
+import { cutPower, darkLinks, powerRevertPlan, restorePower } from './power_cut';
 import type { PowerFlapSpec } from './specs';
 
 /**
@@ -12,13 +12,13 @@ import type { PowerFlapSpec } from './specs';
 export function powerFlapFault(id: string, spec: PowerFlapSpec): Fault {
   let running: Promise<void> | undefined;
   let stop: AbortController | undefined;
+  const links = darkLinks(id, spec.site);
   return {
     id,
     spec: { kind: 'power_flap', spec },
     describe: () => `power flap at ${spec.site}: ${spec.times} interruption${spec.times === 1 ? '' : 's'}, every ${spec.every} ms`,
-    revertPlan: ({ estate }: FaultContext) => stopEstatePlan(estate),
-    apply: async ({ estate }) => {
-      const site = estate.site(spec.site);
+    revertPlan: ({ estate }: FaultContext) => powerRevertPlan(estate, links),
+    apply: async (ctx) => {
       const abort = new AbortController();
       stop = abort;
       const cycles = async () => {
@@ -26,20 +26,20 @@ export function powerFlapFault(id: string, spec: PowerFlapSpec): Fault {
         for (let i = 0; i < spec.times && !abort.signal.aborted; i++) {
           await sleepUntil(t0 + i * spec.every, abort.signal);
           if (abort.signal.aborted) break;
-          await site.powerCut();
+          await cutPower(ctx, spec.site, links);
           await sleepUntil(t0 + i * spec.every + spec.every / 2, abort.signal);
           if (abort.signal.aborted) break;
-          await site.restore();
+          await restorePower(ctx, spec.site, links);
         }
       };
       running = cycles();
       await running;
     },
-    revert: async ({ estate }) => {
+    revert: async (ctx) => {
       stop?.abort();
       // Let a restore in progress finish before starting what is still down.
       await running?.catch(() => undefined);
-      await estate.site(spec.site).restore();
+      await restorePower(ctx, spec.site, links);
     },
   };
 }

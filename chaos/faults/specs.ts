@@ -5,6 +5,7 @@ import { z } from 'zod';
  * keys). Durations are ms after the drill file's units are parsed.
  */
 export const SITES = ['dc1', 'dc2'] as const;
+export type Site = (typeof SITES)[number];
 
 export const powerCutSpec = z.object({ site: z.enum(SITES) }).strict();
 export const powerFlapSpec = z

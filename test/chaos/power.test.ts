@@ -1,3 +1,4 @@
+import { Pool } from 'undici';
 import { createFault, faultContext, type FaultContext } from '../../chaos/faults';
 import { checkResidue } from '../../chaos/residue';
 import { processState } from '../../chaos/revert_steps';
@@ -40,7 +41,15 @@ describe('power faults (process runtime, automatic failover)', () => {
   it('power_cut kills every process of the site within 50 ms; the front door fails, then dc2 takes over', async () => {
     expect((await bookViaFrontDoor()).site).toBe('dc1');
     const fault = createFault('cut', { kind: 'power_cut', spec: { site: 'dc1' } });
-    expect(fault.revertPlan(ctx)).toEqual([{ type: 'stop-estate', estateId: estate.id, record: `${estate.dataDir}/estate.json` }]);
+    const darkToxics = ['pas', 'booking', 'theatre', 'san'].flatMap((k) => ['downstream', 'upstream'].map((stream) => [`dc1-${k}`, `blackstart-cut-dark-${stream}`]));
+    expect(fault.revertPlan(ctx)).toEqual([
+      ...darkToxics.map(([proxy, toxic]) => ({ type: 'remove-toxic', proxyApi: estate.endpoints.proxyApi, proxy, toxic })),
+      { type: 'stop-estate', estateId: estate.id, record: `${estate.dataDir}/estate.json` },
+    ]);
+    // A connection the front door would hold open to dc1's booking app, through its link.
+    const link = (await (await fetch(`${estate.endpoints.proxyApi}/proxies/dc1-booking`)).json()) as { listen: string };
+    const held = new Pool(`http://${link.listen}`, { connections: 1, keepAliveTimeout: 60_000 });
+    expect((await held.request({ path: '/health/live', method: 'GET' }).then(async (r) => (await r.body.text(), r.statusCode)))).toBe(200);
     const pids = pidsOf('dc1');
     expect(pids).toHaveLength(4);
     await fault.apply(ctx);
@@ -50,11 +59,27 @@ describe('power faults (process runtime, automatic failover)', () => {
     expect(spread).toBeLessThan(50);
     expect(dc1().every((p) => !p.running && p.id === undefined)).toBe(true);
 
-    const first = await bookViaFrontDoor();
-    expect(first.status).not.toBe(201);
+    // Sent at once, answered after the failover at the earliest: it must not be a success at dc1.
+    const firstBooking = bookViaFrontDoor();
+    // A dead host sends no FIN and no RST: the held connection hangs, it is not reset; a new
+    // connection is refused at once.
+    const onHeld = await held
+      .request({ path: '/health/live', method: 'GET', headersTimeout: 1500 })
+      .then((r) => `status ${r.statusCode}`, (e: { code?: string }) => e.code);
+    expect(onHeld).toBe('UND_ERR_HEADERS_TIMEOUT');
+    await held.destroy();
+    const t1 = performance.now();
+    const fresh = await fetch(`http://${link.listen}/health/live`, { signal: AbortSignal.timeout(1500) }).then((r) => `status ${r.status}`, (e: Error) => e.name);
+    expect([fresh, performance.now() - t1 < 1000]).toEqual(['TypeError', true]);
+
+    const first = await firstBooking;
+    expect(first.status === 201 && first.site === 'dc1').toBe(false);
     const served = await until(bookViaFrontDoor, (r) => r.status === 201, 20_000, 'a booking through the front door after failover');
     expect(served.site).toBe('dc2');
-    expect((await checkResidue(ctx)).map((r) => `${r.kind} ${r.target}`).sort()).toEqual(['down dc1-booking', 'down dc1-pas', 'down dc1-san', 'down dc1-theatre']);
+    expect((await checkResidue(ctx)).map((r) => `${r.kind} ${r.target}`).sort()).toEqual(
+      [...['booking', 'pas', 'san', 'theatre'].map((k) => `down dc1-${k}`), ...darkToxics.map(([proxy]) => `toxic ${proxy}`)].sort(),
+    );
+    // A site left without power on purpose: its processes down and its links dark are expected.
     expect(await checkResidue(ctx, { expectDown: ['dc1'] })).toEqual([]);
 
     await fault.revert(ctx);

@@ -116,7 +116,8 @@ describe('journal and restore after the harness is SIGKILLed', () => {
     cli.stderr!.on('data', (d) => (err += d));
     const code = await new Promise<number | null>((r) => cli.once('exit', r));
     expect({ code, err }).toEqual({ code: 0, err: '' });
-    expect(out).toMatch(/reverted: blackout power cut at dc1\n {4}done: stopped estate estate-\S+ \(killed .*dc2-san/);
+    // The dark links first (eight toxics, the estate still runs), then the estate stopped.
+    expect(out).toMatch(/reverted: blackout power cut at dc1\n( {4}done: removed toxic blackstart-blackout-dark-(up|down)stream from dc1-(pas|booking|theatre|san)\n){8} {4}done: stopped estate estate-\S+ \(killed .*dc2-san/);
     expect(out).toMatch(/reverted: latency network latency .*\n {4}done: removed toxic blackstart-latency from frontdoor/);
     expect(out).toMatch(/reverted: refuse storage refuse at dc2.*\n {4}done: enabled proxy dc2-san/);
     expect(out).toMatch(/reverted: frozen freeze dc2-theatre\n {4}done: thawed dc2-theatre/);
