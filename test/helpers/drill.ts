@@ -4,11 +4,17 @@ import type { Drill } from '../../harness/drill/schema';
 
 export const CLI = resolve(__dirname, '..', '..', 'bin', 'blackstart.js');
 
-/** A shorter copy of a drill: every time of the schedule multiplied by `k` (warm-up kept). */
+/**
+ * A shorter copy of a drill: every time of the schedule multiplied by `k` (warm-up kept), and the
+ * failover hold-down with it. The hold-down is measured against the gaps between faults: kept at
+ * full length, a second failover the full drill allows would fall inside it on a busy machine.
+ */
 export function shorten(drill: Drill, k: number): Drill {
   const t = (ms: number | undefined) => (ms === undefined ? undefined : Math.round(ms * k));
+  const failover = drill.estate.failover;
   return {
     ...drill,
+    estate: { ...drill.estate, failover: { ...failover, hold_down_ms: Math.round(failover.hold_down_ms * k) } },
     load: { ...drill.load, duration: t(drill.load.duration), stages: drill.load.stages?.map((s) => ({ ...s, duration: t(s.duration)! })) },
     faults: drill.faults.map((f) => ({
       ...f,
