@@ -17,7 +17,9 @@
  * promote and first success, the outage, lost writes and the verdict. The runtimes should agree
  * within the measurement resolution (the recovery window: RTO is a window boundary) plus the
  * difference in how long a power cut takes to land (part 1's power cut figure, docker minus
- * process); the bench prints whether they do.
+ * process); the bench prints whether they do. The outages should agree too: on both runtimes the
+ * power cut fault darkens the site's links before the kill (chaos/faults/power_cut.ts), while
+ * part 1 calls the runtime's bare `powerCut()`.
  *
  * BENCH_ROUNDS rounds (default 3) run the runtimes interleaved (process, docker, process, ...), so a
  * burst of load from elsewhere on the machine does not land on one runtime only; the figures are
