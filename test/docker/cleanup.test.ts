@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { findLeftovers, LABELS, removeLeftovers } from '../../services/runtime/docker/cleanup';
+import { blockedPorts } from '../helpers/net';
 import { runCli } from '../helpers/drill';
 import { describeDocker, EMPTY, ensureImages, labelled, labelledByCli, startDockerTestEstate } from '../helpers/docker';
 
@@ -38,9 +38,7 @@ describeDocker('docker runtime: nothing left behind', () => {
 
   it('a start that fails removes what it had started', async () => {
     // Hold the port the dc1 SAN's admin would be published on (base + 5): its container cannot start.
-    const base = 21000 + Math.floor(Math.random() * 8000);
-    const blocker = net.createServer();
-    await new Promise<void>((r) => blocker.listen(base + 5, '127.0.0.1', r));
+    const { base, release } = await blockedPorts(5);
     const stateRoot = mkdtempSync(join(tmpdir(), 'blackstart-docker-'));
     try {
       const error = await startDockerTestEstate({ ports: { base } }, stateRoot).catch((e: Error) => e);
@@ -48,7 +46,7 @@ describeDocker('docker runtime: nothing left behind', () => {
       expect((error as Error).message).toMatch(/dc1-san did not start: .*(address already in use|port is already allocated)/s);
       expect(await labelled({ root: stateRoot })).toEqual(EMPTY);
     } finally {
-      blocker.close();
+      release();
     }
   });
 

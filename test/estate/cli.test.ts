@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { startEstate } from '../../services/runtime';
 import { ConfigError, loadEstateConfig } from '../../services/estate/config';
 import { isAlive } from '../../services/runtime/process/records';
+import { blockedPorts } from '../helpers/net';
 
 jest.setTimeout(60_000);
 
@@ -80,10 +81,7 @@ describe('estate configuration and start-up errors', () => {
 
   it('a component that cannot start fails the estate with its log tail, and nothing is left running', async () => {
     // Hold the port the dc1 SAN would take (base + 3): its start-up fails with EADDRINUSE.
-    // Below the ephemeral range (32768+), so no other socket of the machine holds these by chance.
-    const base = 21000 + Math.floor(Math.random() * 8000);
-    const blocker = net.createServer();
-    await new Promise<void>((r) => blocker.listen(base + 3, '127.0.0.1', r));
+    const { base, release } = await blockedPorts(3);
     const stateRoot = mkdtempSync(join(tmpdir(), 'blackstart-estate-'));
     try {
       const error = await startEstate({ ports: { base } }, { stateRoot }).catch((e: Error) => e);
@@ -99,7 +97,7 @@ describe('estate configuration and start-up errors', () => {
         });
       }
     } finally {
-      blocker.close();
+      release();
     }
   });
 });

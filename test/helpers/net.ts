@@ -119,3 +119,18 @@ export function waitForClose(socket: net.Socket, timeoutMs = 5_000): Promise<{ h
 export function startTestProxyServer(): Promise<ProxyServer> {
   return startProxyServer({ host: '127.0.0.1', port: 0 });
 }
+
+/**
+ * A base for an estate's fixed ports, and a listener holding the port `offset` above it, so that
+ * component cannot start. Below the ephemeral range (32768+): no other socket of the machine
+ * holds these by chance.
+ */
+export async function blockedPorts(offset: number): Promise<{ base: number; release(): void }> {
+  const base = 21000 + Math.floor(Math.random() * 8000);
+  const blocker = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    blocker.once('error', reject);
+    blocker.listen(base + offset, '127.0.0.1', resolve);
+  });
+  return { base, release: () => void blocker.close() };
+}
