@@ -43,6 +43,7 @@ import type { EstateConfigInput } from '../services/estate/config';
 import { listSlots } from '../services/booking/catalogue';
 import { testNhsNumber } from '../services/common/nhs_number';
 import { startEstate, type Estate } from '../services/runtime';
+import { cpuBetween, cpuSample, loadAverage, median, percentile, processJiffies, sleep, within } from './lib';
 
 const env = (name: string, fallback: number) => {
   const v = Number(process.env[name]);
@@ -77,16 +78,6 @@ const SLOTS = listSlots().map((s) => s.id);
 if (WARMUP > SLOTS.length) throw new Error(`BENCH_WARMUP ${WARMUP} is more than the ${SLOTS.length} slots of the catalogue`);
 
 const log = (line: string) => process.stderr.write(line + '\n');
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 // ---------------------------------------------------------------- estates: always stopped
 
 const stateRoot = mkdtempSync(join(tmpdir(), 'blackstart-bench-estate-'));
@@ -233,48 +224,6 @@ async function cleanup(): Promise<string[]> {
 
 // ---------------------------------------------------------------- machine load
 
-function loadAverage(): string {
-  try {
-    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  } catch {
-    return 'n/a';
-  }
-}
-
-function procJiffies(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return 0;
-  }
-}
-
-interface CpuSample {
-  at: number;
-  busy: number;
-  ours: number;
-}
-
-function cpuSample(pids: number[]): CpuSample {
-  let busy = 0;
-  try {
-    const v = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
-  } catch {
-    // not Linux
-  }
-  return { at: performance.now(), busy, ours: pids.reduce((sum, pid) => sum + procJiffies(pid), 0) };
-}
-
-/** CPU (in cores) used by the bench and its estate, and by everything else, between two samples. */
-function cpuBetween(a: CpuSample, b: CpuSample) {
-  const s = (b.at - a.at) / 1000;
-  const cores = (j: number) => (s > 0 ? j / 100 / s : 0);
-  const ours = cores(b.ours - a.ours);
-  return { ours: round(ours, 2), others: round(Math.max(0, cores(b.busy - a.busy) - ours), 2) };
-}
-
 /**
  * Waits (bounded by QUIET_WAIT_MS) until the rest of the machine is quiet; other workers share the
  * cores. Returns how long it waited and whether it got quiet.
@@ -285,7 +234,7 @@ async function waitQuiet(maxMs = QUIET_WAIT_MS, pids = [process.pid]): Promise<{
   while (performance.now() - t0 < maxMs) {
     const a = cpuSample(pids);
     await sleep(1000);
-    const { others } = cpuBetween(a, cpuSample(pids));
+    const others = cpuBetween(a, cpuSample(pids)).othersCores;
     calm = others < QUIET_CORES ? calm + 1 : 0;
     if (calm >= 2) return { waitedS: round((performance.now() - t0) / 1000), quiet: true };
   }
@@ -295,19 +244,6 @@ async function waitQuiet(maxMs = QUIET_WAIT_MS, pids = [process.pid]): Promise<{
 // ---------------------------------------------------------------- statistics
 
 const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits;
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
-
-/** Nearest-rank percentile of an ascending-sorted array. */
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank];
-}
 
 // ---------------------------------------------------------------- disturbed runs measured again
 
@@ -360,7 +296,7 @@ async function coldStart(): Promise<StartRun> {
   try {
     const c1 = cpuSample([process.pid]);
     // The components were born during the start: all their CPU time is the start's.
-    const children = estate.components.reduce((sum, c) => sum + (c.id ? procJiffies(Number(c.id)) : 0), 0);
+    const children = estate.components.reduce((sum, c) => sum + (c.id ? processJiffies(Number(c.id)) : 0), 0);
     const seconds = (c1.at - c0.at) / 1000;
     othersCores = round(Math.max(0, (c1.busy - c0.busy - (c1.ours - c0.ours) - children) / 100 / seconds), 2);
     const res = await request(`${estate.endpoints.services.booking}/health/ready`, { headersTimeout: 5000, bodyTimeout: 5000 });
@@ -493,7 +429,8 @@ async function slice(t: Target, ms: number, allPids: number[], o: { watch?: bool
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const seconds = (performance.now() - t0) / 1000;
   const i1 = cpuSample(idlePids);
-  const cpu = { ...cpuBetween(c0, cpuSample(allPids)), idleEstates: round((i1.ours - i0.ours) / 100 / ((i1.at - i0.at) / 1000), 2) };
+  const between = cpuBetween(c0, cpuSample(allPids));
+  const cpu = { ours: round(between.oursCores, 2), others: round(between.othersCores, 2), idleEstates: round((i1.ours - i0.ours) / 100 / ((i1.at - i0.at) / 1000), 2) };
   watching = false;
   await watcher;
 

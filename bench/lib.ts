@@ -231,6 +231,7 @@ export function median(values: number[]): number {
 
 /** Percentile of an ascending-sorted array (nearest rank). */
 export function percentile(sorted: Float64Array | number[], p: number): number {
+  if (sorted.length === 0) return NaN;
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[rank];
 }
@@ -254,7 +255,8 @@ export interface CpuSample {
   ours: number;
 }
 
-function processJiffies(pid: number): number {
+/** CPU time (utime + stime, jiffies) of one process; 0 when it is gone or not on Linux. */
+export function processJiffies(pid: number): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return Number(fields[11]) + Number(fields[12]);
