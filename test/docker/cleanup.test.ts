@@ -1,26 +1,16 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { findLeftovers, LABELS, removeLeftovers } from '../../services/runtime/docker/cleanup';
 import { blockedPorts } from '../helpers/net';
-import { runCli } from '../helpers/drill';
+import { CLI, runCli, runNode } from '../helpers/drill';
 import { describeDocker, EMPTY, ensureImages, labelled, labelledByCli, startDockerTestEstate } from '../helpers/docker';
 
 jest.setTimeout(180_000);
 
 const ROOT = resolve(__dirname, '..', '..');
-const CLI = join(ROOT, 'bin', 'blackstart.js');
 
-function run(args: string[], cwd: string) {
-  const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TESTCONTAINERS_RYUK_DISABLED: 'true' } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return { child, exited, out: () => stdout, err: () => stderr };
-}
+const run = (args: string[], cwd: string) => runNode(args, cwd, { TESTCONTAINERS_RYUK_DISABLED: 'true' });
 
 async function firstLine(p: ReturnType<typeof run>, timeoutMs: number): Promise<string> {
   const deadline = Date.now() + timeoutMs;

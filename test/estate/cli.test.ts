@@ -1,26 +1,16 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { startEstate } from '../../services/runtime';
 import { ConfigError, loadEstateConfig } from '../../services/estate/config';
 import { isAlive } from '../../services/runtime/process/records';
+import { CLI, runNode } from '../helpers/drill';
 import { blockedPorts } from '../helpers/net';
 
 jest.setTimeout(60_000);
 
-const CLI = resolve(__dirname, '..', '..', 'bin', 'blackstart.js');
-
-function run(args: string[], cwd: string) {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return { child, exited, out: () => stdout, err: () => stderr };
-}
+const run = (args: string[], cwd: string) => runNode([CLI, ...args], cwd);
 
 describe('blackstart up / status / down', () => {
   it('up --json serves, status sees it, Ctrl-C stops every process it started', async () => {
