@@ -1,6 +1,7 @@
 import type { SanStatus, Storage } from '../san/storage';
 import type { Router } from './http';
 import { HttpError, notFound } from './outcome';
+import { withTimeout } from './timeout';
 
 export interface ProbeOptions {
   site: string;
@@ -32,11 +33,3 @@ export function addProbeRoutes(router: Router, { site, storage, readyTimeoutMs =
 }
 
 const notReady = (reason: string) => new HttpError(503, 'transient', `not ready: ${reason}`);
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}

@@ -10,6 +10,7 @@ import {
   type StoredRecord,
 } from './storage';
 import { onMessages, send } from './wire';
+import { withTimeout } from '../common/timeout';
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout; writes: boolean };
 type RequestBody = SanRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -58,7 +59,7 @@ export class SanClient implements Storage {
     const started = performance.now();
     let socket: net.Socket;
     try {
-      socket = await withTimeout(this.connection(), this.timeoutMs, 'connect');
+      socket = await withTimeout(this.connection(), this.timeoutMs, `connect timed out after ${this.timeoutMs} ms`);
     } catch (e) {
       throw new StorageUnavailable(`SAN unreachable: ${(e as Error).message}`, false);
     }
@@ -124,14 +125,4 @@ export class SanClient implements Storage {
     else if (e.kind === 'unavailable') p.reject(new StorageUnavailable(e.message, e.indeterminate));
     else p.reject(new Error(e.message));
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-    promise.then(
-      (v) => (clearTimeout(timer), resolve(v)),
-      (e) => (clearTimeout(timer), reject(e)),
-    );
-  });
 }

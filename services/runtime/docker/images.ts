@@ -23,6 +23,7 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
+import { withTimeout } from '../../common/timeout';
 
 export const BASE_IMAGE = 'blackstart/base:bookworm';
 export const ESTATE_IMAGE = 'blackstart/estate:latest';
@@ -427,18 +428,15 @@ async function ensureToxiproxy(docker: Dockerode, log: (line: string) => void): 
     .inspect()
     .then((info) => info.Id, () => undefined);
   if (present) return { name: TOXIPROXY_IMAGE, action: 'unchanged', inputs: present, ms: performance.now() - t0 };
-  let timer: NodeJS.Timeout | undefined;
   try {
-    const pulled = follow(docker, await docker.pull(TOXIPROXY_IMAGE), () => {});
-    await Promise.race([pulled, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${TOXIPROXY_PULL_TIMEOUT_MS / 1000} s`)), TOXIPROXY_PULL_TIMEOUT_MS)))]);
+    const pull = (async () => follow(docker, await docker.pull(TOXIPROXY_IMAGE), () => {}))();
+    await withTimeout(pull, TOXIPROXY_PULL_TIMEOUT_MS, `no answer within ${TOXIPROXY_PULL_TIMEOUT_MS / 1000} s`);
     const id = (await docker.getImage(TOXIPROXY_IMAGE).inspect()).Id;
     log(`pulled ${TOXIPROXY_IMAGE}: estates use the real Toxiproxy`);
     return { name: TOXIPROXY_IMAGE, action: 'pulled', inputs: id, ms: performance.now() - t0 };
   } catch (e) {
     log(`${TOXIPROXY_IMAGE} cannot be pulled (${(e as Error).message.split('\n')[0]}): estates use the embedded proxy (${PROXY_IMAGE})`);
     return undefined;
-  } finally {
-    clearTimeout(timer);
   }
 }
 
