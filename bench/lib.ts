@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { sleep, withTimeout } from '../lib/timeout';
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -8,15 +9,11 @@ import * as path from 'node:path';
 /** Root of the checkout: this file runs from dist/bench/. */
 export const ROOT = path.resolve(__dirname, '..', '..');
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export { sleep };
 
 /** Rejects with `what` timed out unless `promise` settles within `ms`. */
 export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return withTimeout(promise, ms, `${what}: timed out after ${ms} ms`);
 }
 
 // ---------------------------------------------------------------- proxy server in a child process

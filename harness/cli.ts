@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { startProxyServer } from '../chaos/proxy/server';
-import { TOXIPROXY_VERSION } from '../chaos/proxy/api';
+import { startProxyServer } from '../proxy/server';
+import { TOXIPROXY_VERSION } from '../proxy/api';
 import { packageVersion } from './paths';
 import { addEstateCommands } from './estate_commands';
 import { addImagesCommands } from './images_commands';

@@ -7,8 +7,9 @@ import { addProbeRoutes } from './common/probes';
 import { registerPasRoutes } from './pas/app';
 import { registerTheatreRoutes } from './theatre/app';
 
-export type Service = 'pas' | 'booking' | 'theatre';
-export const SERVICES: readonly Service[] = ['pas', 'booking', 'theatre'];
+import type { Service } from '../model/estate';
+
+export { SERVICES, type Service } from '../model/estate';
 
 export interface AppServerOptions {
   service: Service;

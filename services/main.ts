@@ -10,7 +10,7 @@ async function run(kind: ComponentSpec['kind'], options: never): Promise<() => v
   switch (kind) {
     case 'proxy': {
       const o = options as Extract<ComponentSpec, { kind: 'proxy' }>['options'];
-      const { startProxyServer } = await import('../chaos/proxy/server');
+      const { startProxyServer } = await import('../proxy/server');
       const server = await startProxyServer({ ...o, log: (l) => process.stderr.write(l + '\n') });
       return () => server.close();
     }

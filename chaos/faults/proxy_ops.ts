@@ -1,4 +1,5 @@
 import type { ICreateToxicBody, Proxy as ClientProxy, Toxiproxy } from 'toxiproxy-node-client';
+import { withTimeout } from '../../lib/timeout';
 
 /**
  * The proxy changes faults make, only through toxiproxy-node-client so that the same code drives
@@ -95,11 +96,7 @@ export async function listProxies(toxiproxy: Toxiproxy): Promise<ProxyState[]> {
  * restore or a residue check forever.
  */
 export function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ProxyApiError(`${what}: no answer within ${ms} ms`, undefined)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  return withTimeout(work, ms, () => new ProxyApiError(`${what}: no answer within ${ms} ms`, undefined));
 }
 
 const absentAs =

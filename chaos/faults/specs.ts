@@ -4,8 +4,8 @@ import { z } from 'zod';
  * The fault types of DESIGN.md § 5, as they appear in a drill file (each fault is one of these
  * keys). Durations are ms after the drill file's units are parsed.
  */
-export const SITES = ['dc1', 'dc2'] as const;
-export type Site = (typeof SITES)[number];
+import { SITES } from '../../model/estate';
+export { SITES, type Site } from '../../model/estate';
 
 export const powerCutSpec = z.object({ site: z.enum(SITES) }).strict();
 export const powerFlapSpec = z

@@ -4,8 +4,10 @@
  * relative to nothing: measurement works on differences and on fault timestamps of the same clock.
  */
 
-export const OUTCOMES = ['ok', 'fail', 'info', 'dropped'] as const;
-export type Outcome = (typeof OUTCOMES)[number];
+import { OUTCOMES, type Outcome } from '../../model/outcomes';
+import { SERVICES, SITE_CODES, type Service } from '../../model/estate';
+
+export { OUTCOMES, SERVICES, SITE_CODES, type Outcome };
 export const enum OutcomeCode {
   Ok = 0,
   Fail = 1,
@@ -13,11 +15,7 @@ export const enum OutcomeCode {
   Dropped = 3,
 }
 
-export const SERVICES = ['pas', 'booking', 'theatre'] as const;
-export type ServiceName = (typeof SERVICES)[number];
-
-/** Serving site as reported by `x-blackstart-site`; 0 when unknown (no answer). */
-export const SITE_CODES = ['', 'dc1', 'dc2'] as const;
+export type ServiceName = Service;
 
 export interface RequestRecord {
   index: number;

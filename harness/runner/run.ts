@@ -4,7 +4,7 @@ import { createFault } from '../../chaos/faults';
 import { faultContext, type Fault, type FaultContext } from '../../chaos/faults/fault';
 import { Journal } from '../../chaos/journal';
 import { checkResidue } from '../../chaos/residue';
-import { TOXIPROXY_VERSION } from '../../chaos/proxy/api';
+import { TOXIPROXY_VERSION } from '../../proxy/api';
 import type { DrillResult, GateResult } from '../../reports/result';
 import { startEstate, type Estate } from '../../services/runtime';
 import { describeFault, faultSpecOf } from '../drill/load';

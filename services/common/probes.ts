@@ -1,7 +1,7 @@
 import type { SanStatus, Storage } from '../san/storage';
 import type { Router } from './http';
 import { HttpError, notFound } from './outcome';
-import { withTimeout } from './timeout';
+import { withTimeout } from '../../lib/timeout';
 
 export interface ProbeOptions {
   site: string;

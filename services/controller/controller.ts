@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import { Toxiproxy } from 'toxiproxy-node-client';
+import type { ControllerEvent } from '../../model/controller';
 import { wallNow } from '../san/wire';
 
 export type SiteName = string;
@@ -34,14 +35,6 @@ export interface ControllerOptions {
   frontdoorAdmin: string;
 }
 
-export interface ControllerEvent {
-  /** Unix ms, sub-ms precision. */
-  t: number;
-  type: string;
-  site?: SiteName;
-  detail?: string;
-  epoch: number;
-}
 
 interface State {
   epoch: number;

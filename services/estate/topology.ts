@@ -1,10 +1,9 @@
 import * as net from 'node:net';
 import type { EstateConfig } from './config';
 
-export const SITES = ['dc1', 'dc2'] as const;
-export type Site = (typeof SITES)[number];
-export const SERVICES = ['pas', 'booking', 'theatre'] as const;
-export type Service = (typeof SERVICES)[number];
+import { SERVICES, SITES, type Service, type Site } from '../../model/estate';
+
+export { SERVICES, SITES, type Service, type Site };
 
 export interface SitePorts {
   san: number;

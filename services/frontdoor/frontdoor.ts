@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import { readBody } from '../../lib/http_body';
 import { Pool } from 'undici';
 
 export type ServiceName = 'pas' | 'booking' | 'theatre';
@@ -139,11 +140,4 @@ function reply(res: http.ServerResponse, status: number, body: unknown, headers:
   res.end(JSON.stringify(body));
 }
 
-function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    req.on('data', (d: Buffer) => parts.push(d));
-    req.on('end', () => resolve(Buffer.concat(parts)));
-    req.on('error', reject);
-  });
-}
+

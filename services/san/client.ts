@@ -10,7 +10,7 @@ import {
   type StoredRecord,
 } from './storage';
 import { onMessages, send } from './wire';
-import { withTimeout } from '../common/timeout';
+import { withTimeout } from '../../lib/timeout';
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout; writes: boolean };
 type RequestBody = SanRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;

@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import { readBody } from '../../lib/http_body';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { SanDb } from './db';
@@ -180,7 +181,7 @@ export class SanServer {
       if (req.method === 'GET' && url.pathname === '/keys') return reply(200, this.db.keys());
       const transitions: Record<string, SanRole> = { '/promote': 'primary', '/fence': 'fenced', '/demote': 'replica' };
       if (req.method === 'POST' && transitions[url.pathname]) {
-        const body = JSON.parse((await readBody(req)) || '{}') as { epoch?: number };
+        const body = JSON.parse((await readBody(req)).toString('utf8') || '{}') as { epoch?: number };
         const epoch = body.epoch ?? this.db.epoch;
         if (transitions[url.pathname] === 'primary' && epoch < this.db.epoch) {
           return reply(409, { error: `stale epoch ${epoch} < ${this.db.epoch}` });
@@ -220,12 +221,4 @@ function listen(server: net.Server, host: string, port: number): Promise<void> {
   });
 }
 
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (d: string) => (body += d));
-    req.on('end', () => resolve(body));
-    req.on('error', reject);
-  });
-}
+

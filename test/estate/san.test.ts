@@ -7,7 +7,7 @@ import { SanServer, type SanOptions } from '../../services/san/server';
 import { SanClient } from '../../services/san/client';
 import { StorageUnavailable, VersionConflict } from '../../services/san/storage';
 import { startTestProxyServer } from '../helpers/net';
-import type { ProxyServer } from '../../chaos/proxy/server';
+import type { ProxyServer } from '../../proxy/server';
 
 /** A stand-in controller: answers each site's role from a table the test changes. */
 async function fakeController(roles: Record<string, { role: string; epoch: number }>) {

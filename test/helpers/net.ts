@@ -1,7 +1,7 @@
 import * as net from 'node:net';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startProxyServer, type ProxyServer } from '../../chaos/proxy/server';
+import { startProxyServer, type ProxyServer } from '../../proxy/server';
 
 export interface Upstream {
   port: number;

@@ -1,4 +1,4 @@
-import type { ProxyServer } from '../../chaos/proxy/server';
+import type { ProxyServer } from '../../proxy/server';
 import { call, expectApiError, occupyPort, portOf, tryConnect, type ApiReply } from '../helpers/api';
 import { echoServer, startTestProxyServer, type Upstream } from '../helpers/net';
 

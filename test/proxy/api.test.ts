@@ -1,6 +1,6 @@
 import type * as net from 'node:net';
 import { Toxiproxy } from 'toxiproxy-node-client';
-import type { ProxyServer } from '../../chaos/proxy/server';
+import type { ProxyServer } from '../../proxy/server';
 import { call, freePort, occupyPort, portOf, tryConnect } from '../helpers/api';
 import { connect, echoServer, readBytes, startTestProxyServer, tcpServer, waitForClose, type Upstream } from '../helpers/net';
 

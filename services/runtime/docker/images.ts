@@ -23,7 +23,7 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
-import { withTimeout } from '../../common/timeout';
+import { withTimeout } from '../../../lib/timeout';
 
 export const BASE_IMAGE = 'blackstart/base:bookworm';
 export const ESTATE_IMAGE = 'blackstart/estate:latest';
@@ -262,7 +262,7 @@ function codeRoots(kind: 'estate' | 'proxy'): { file: string; follow: boolean }[
     ? [{ file: 'services/main.js', follow: true }]
     : [
         { file: 'services/main.js', follow: false },
-        { file: 'chaos/proxy/server.js', follow: true },
+        { file: 'proxy/server.js', follow: true },
       ];
 }
 

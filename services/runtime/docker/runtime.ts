@@ -17,6 +17,7 @@
  *   stop(), a failed start, the process's exit; `blackstart down` removes what a killed harness left.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { withTimeout } from '../../../lib/timeout';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
@@ -250,10 +251,6 @@ async function saveLogs(docker: Dockerode, components: DockerComponent[], dir: s
   );
 }
 
-function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]).finally(() => clearTimeout(timer));
-}
 
 /**
  * Starts the estate on Docker and waits for it to serve through the front door. On any failure
@@ -381,7 +378,7 @@ async function startOnce(config: EstateConfig, options: DockerStartOptions): Pro
   let stopped = false;
   const removeAll = async (why: string) => {
     for (const c of components) c.markRemoved();
-    await within(saveLogs(docker, components, join(dataDir, 'logs')), 10_000);
+    await withTimeout(saveLogs(docker, components, join(dataDir, 'logs')), 10_000, 'saving logs').catch(() => undefined);
     const removed = await removeLeftovers({ estate: id }, docker);
     untrackEstate(id);
     log(`${why}: removed ${removed.containers.length} containers, ${removed.volumes.length} volumes, ${removed.networks.length} networks`);

@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
-import type { ProxyServer } from '../../../chaos/proxy/server';
+import type { ProxyServer } from '../../../proxy/server';
 import { call } from '../../helpers/api';
 import { echoServer, startTestProxyServer, tcpServer, type Upstream } from '../../helpers/net';
 

@@ -1,4 +1,4 @@
-import { sliceOffsets } from '../../../chaos/proxy/toxics/slicer';
+import { sliceOffsets } from '../../../proxy/toxics/slicer';
 import { EARLY_MS, ToxicEnv, pattern, peerUpstream } from './harness';
 
 /**

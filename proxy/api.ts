@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { BodyTooLargeError, readBody as readWholeBody } from '../lib/http_body';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ProxyCollection } from './collection';
 import { ApiError } from './errors';
@@ -161,17 +162,12 @@ function decodePath(url: string): string | undefined {
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    req.on('data', (d: Buffer) => {
-      size += d.length;
-      if (size > BODY_LIMIT) reject(new ApiError(413, 'bad request body: larger than 1 MiB'));
-      else parts.push(d);
-    });
-    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
-    req.on('error', reject);
-  });
+  return readWholeBody(req, BODY_LIMIT).then(
+    (b) => b.toString('utf8'),
+    (e) => {
+      throw e instanceof BodyTooLargeError ? new ApiError(413, 'bad request body: larger than 1 MiB') : e;
+    },
+  );
 }
 
 function send(res: ServerResponse, status: number, type: string | undefined, text: string): void {
