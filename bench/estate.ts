@@ -43,12 +43,8 @@ import type { EstateConfigInput } from '../services/estate/config';
 import { listSlots } from '../services/booking/catalogue';
 import { testNhsNumber } from '../services/common/nhs_number';
 import { startEstate, type Estate } from '../services/runtime';
-import { cpuBetween, cpuSample, loadAverage, median, percentile, processJiffies, sleep, within } from './lib';
+import { cpuBetween, cpuSample, env, loadAverage, median, percentile, processJiffies, sleep, within } from './lib';
 
-const env = (name: string, fallback: number) => {
-  const v = Number(process.env[name]);
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-};
 const STARTS = Math.round(env('BENCH_STARTS', 5));
 const CONCURRENCY = Math.round(env('BENCH_CONCURRENCY', 16));
 const SLICE_MS = env('BENCH_SLICE_MS', 1000);

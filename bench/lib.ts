@@ -11,6 +11,12 @@ export const ROOT = path.resolve(__dirname, '..', '..');
 
 export { sleep };
 
+/** A positive number from the environment (a bench knob such as BENCH_REPS), else `fallback`; at most `max`. */
+export function env(name: string, fallback: number, max = Infinity): number {
+  const v = Number(process.env[name]);
+  return Math.min(max, Number.isFinite(v) && v > 0 ? v : fallback);
+}
+
 /** Rejects with `what` timed out unless `promise` settles within `ms`. */
 export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return withTimeout(promise, ms, `${what}: timed out after ${ms} ms`);

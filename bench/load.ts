@@ -29,12 +29,8 @@ import * as path from 'node:path';
 import { runLoad, type Workload } from '../harness/load/engine';
 import { constantArrivalRate } from '../harness/load/executors/constant_arrival_rate';
 import { OutcomeCode, RequestLog, type ServiceName } from '../harness/load/records';
-import { cpuBetween, cpuSample, loadAverage, percentile, runBench, sleep, waitForQuiet, within } from './lib';
+import { cpuBetween, cpuSample, env, loadAverage, percentile, runBench, sleep, waitForQuiet, within } from './lib';
 
-const env = (name: string, fallback: number, max = Infinity) => {
-  const v = Number(process.env[name]);
-  return Math.min(max, Number.isFinite(v) && v > 0 ? v : fallback);
-};
 const AC_SECONDS = env('BENCH_AC_S', 10, 30);
 const AC_CONNS = (process.env.BENCH_AC_CONNS ?? '16,64')
   .split(',')

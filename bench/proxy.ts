@@ -22,6 +22,7 @@ import {
   echoServer,
   killChildren,
   loadAverage,
+  env,
   median,
   metric,
   percentile,
@@ -36,10 +37,6 @@ import {
 } from './lib';
 
 const MiB = 1024 * 1024;
-const env = (name: string, fallback: number) => {
-  const v = Number(process.env[name]);
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-};
 const BULK_BYTES = env('BENCH_BULK_MIB', 512) * MiB;
 const REPS = env('BENCH_REPS', 5);
 const RTT_COUNT = env('BENCH_RTT', 20_000);

@@ -40,14 +40,10 @@ import { runDrill } from '../harness/runner/run';
 import { startEstate, type Estate } from '../services/runtime';
 import { findLeftovers, removeLeftovers } from '../services/runtime/docker/cleanup';
 import { buildImages } from '../services/runtime/docker/images';
-import { loadAverage, median, ROOT, waitForQuiet, within } from './lib';
+import { env, loadAverage, median, ROOT, waitForQuiet, within } from './lib';
 
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
 
-const env = (name: string, fallback: number) => {
-  const v = Number(process.env[name]);
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-};
 const ROUNDS = Math.round(env('BENCH_ROUNDS', 3));
 const OVERALL_TIMEOUT_MS = env('BENCH_TIMEOUT_S', 1500) * 1000;
 const DRILL_FILE = process.env.BENCH_DRILL ?? join(ROOT, 'drills', 'maidstone-san-outage.yaml');

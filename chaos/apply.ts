@@ -4,10 +4,12 @@ import { Journal } from './journal';
 /**
  * Applying and reverting a fault with the journal discipline: the fault and its revert plan are
  * on disk before apply starts, and every outcome is written after. Both rethrow: the caller
- * decides what a failure means for the drill (a failed revert fails it).
+ * decides what a failure means for the drill (a failed revert fails it). `onApplying` runs once the
+ * journal is on disk, just before apply: the moment the fault is applied (t_fault).
  */
-export async function applyFault(journal: Journal, fault: Fault, ctx: FaultContext): Promise<void> {
+export async function applyFault(journal: Journal, fault: Fault, ctx: FaultContext, onApplying?: () => void): Promise<void> {
   journal.record(fault, ctx);
+  onApplying?.();
   try {
     await fault.apply(ctx);
   } catch (e) {

@@ -1,4 +1,5 @@
-import type { DrillResult, GateResult } from './result';
+import type { ControllerEventRecord } from '../model/controller';
+import type { DrillResult, GateResult } from '../model/result';
 
 /**
  * Numbers and phrases shared by every report, so junit.xml, summary.md and the terminal say the
@@ -6,7 +7,6 @@ import type { DrillResult, GateResult } from './result';
  */
 
 export type Verdict = DrillResult['verdict'];
-export type ControllerEvent = DrillResult['controllerEvents'][number];
 export type FaultRecord = DrillResult['faults'][number];
 export type FaultRecovery = DrillResult['recovery'][number];
 
@@ -95,7 +95,7 @@ export function recoveryOf(result: DrillResult, fault: FaultRecord): FaultRecove
  * "the backup never took over". Only events at or after the fault was applied count, so a failed
  * promotion during an earlier, recovered fault is not blamed on a later one.
  */
-export function promotionFailure(result: DrillResult, fault: FaultRecord): ControllerEvent | null {
+export function promotionFailure(result: DrillResult, fault: FaultRecord): ControllerEventRecord | null {
   const rec = recoveryOf(result, fault);
   if (!rec || rec.all.rto.recovered) return null;
   const from = fault.appliedAtMs ?? fault.plannedAtMs;
@@ -105,7 +105,7 @@ export function promotionFailure(result: DrillResult, fault: FaultRecord): Contr
 export const BACKUP_NEVER_TOOK_OVER = 'the backup never took over';
 
 /** "promotion-failed at dc2 +3200 ms: <the controller's detail>". */
-export function eventPhrase(e: ControllerEvent): string {
+export function eventPhrase(e: ControllerEventRecord): string {
   return `${e.type}${e.site ? ` at ${e.site}` : ''} ${offset(e.atMs)}${e.detail ? `: ${e.detail}` : ''}`;
 }
 

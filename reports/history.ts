@@ -1,7 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, relative } from 'node:path';
 import { z } from 'zod';
-import { verdictSchema, type DrillResult } from './result';
+import { verdictSchema, type DrillResult } from '../model/result';
 
 /**
  * The run history: one line per drill run in `history.jsonl` beside the runs' report directories

@@ -19,7 +19,7 @@ import {
 import { timelineChart, type ChartBucket, type ChartInput } from './html_chart';
 import { esc } from './html_escape';
 import type { TrendRow } from './history';
-import type { DrillResult } from './result';
+import type { DrillResult } from '../model/result';
 
 /**
  * report.html: the drill for a person, in one self-contained file (inline CSS and SVG, no script,

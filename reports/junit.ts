@@ -1,5 +1,5 @@
 import { gateLimit, gateMeasured, gateReason } from './format';
-import type { DrillResult, GateResult } from './result';
+import type { DrillResult, GateResult } from '../model/result';
 import { attrs, xmlText } from './xml';
 
 /**

@@ -19,7 +19,7 @@ import {
 import { controllerEventsSection, definitionsSection, degradationSection, latencySection, ledgerSection, paperSection, residueSection, splitBrainSection } from './markdown_figures';
 import { code, facts, table, text } from './md';
 import type { TrendRow } from './history';
-import type { DrillResult } from './result';
+import type { DrillResult } from '../model/result';
 
 /**
  * summary.md: the drill's story for a person, verdict first, then the evidence in the order one

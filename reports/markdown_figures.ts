@@ -1,6 +1,6 @@
 import { duration, durationOrNone, eventPhrase, latency, offset, offsetOrNone, round, sinceStart } from './format';
 import { code, facts, table, text } from './md';
-import type { DrillResult } from './result';
+import type { DrillResult } from '../model/result';
 
 /**
  * The figure sections of summary.md (latency, degradation, ledger, split-brain, paper, residue,

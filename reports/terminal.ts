@@ -1,6 +1,6 @@
 import { gateLimit, gateMeasured, gateReason, offsetOrNone, recoverySentence, sinceStart, duration, VERDICT_LABEL } from './format';
 import type { TrendRow } from './history';
-import type { DrillResult } from './result';
+import type { DrillResult } from '../model/result';
 
 export interface TerminalOptions {
   /** ANSI colours; the caller decides (e.g. process.stdout.isTTY and no NO_COLOR). */

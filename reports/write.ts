@@ -4,7 +4,7 @@ import { appendHistory, historyEntry, readHistory, trend, type TrendRow } from '
 import { reportHtml } from './html';
 import { junitXml } from './junit';
 import { summaryMarkdown } from './markdown';
-import { resultSchema, type DrillResult } from './result';
+import { resultSchema, type DrillResult } from '../model/result';
 
 export interface ReportPaths {
   resultJson: string;

@@ -1,8 +1,15 @@
-import { z } from 'zod';
+import {
+  degradationOptionsSchema,
+  type Degradation,
+  type DegradationFigure,
+  type DegradationOptions,
+  type ScopedDegradation,
+} from '../../model/figures/degradation';
+import { CLOCK_RESOLUTION } from '../../model/figures/figure';
+import { PHASES, type PhaseName, type Range } from '../../model/figures/phases';
 import { OutcomeCode, type RequestLog } from '../load/records';
-import { CLOCK_RESOLUTION, figureMetaSchema } from './figure';
 import { baselineP95, LATENCY_DEFINITION, latencyOf } from './percentile';
-import { faultPhases, faultSpanSchema, PHASES, rangeSchema, type PhaseName, type Range } from './phases';
+import { faultPhases } from './phases';
 import { inScope, scopesOf, type Scope } from './scope';
 
 /**
@@ -10,36 +17,6 @@ import { inScope, scopesOf, type Scope } from './scope';
  * shallow brown-out and a short total outage can be compared. error-seconds is the area under the
  * failure ratio; excess latency-seconds is the time ok requests spent beyond the normal p95.
  */
-export const degradationFigureSchema = z.object({
-  /** The phase as applied to this scope, [from, to) by scheduled time. */
-  from: z.number(),
-  to: z.number(),
-  errorSeconds: z.number(),
-  /** null when the scope's baseline window had no latencies (nothing to exceed). */
-  excessLatencySeconds: z.number().nullable(),
-  baselineP95Ms: z.number().nullable(),
-});
-export type DegradationFigure = z.infer<typeof degradationFigureSchema>;
-
-const scopedSchema = z.object({ byService: z.record(z.string(), degradationFigureSchema), all: degradationFigureSchema });
-export type ScopedDegradation = z.infer<typeof scopedSchema>;
-
-export const degradationSchema = figureMetaSchema.extend({
-  run: scopedSchema,
-  faults: z.array(
-    z.object({ name: z.string().nullable(), tFault: z.number(), before: scopedSchema, during: scopedSchema, after: scopedSchema }),
-  ),
-});
-export type Degradation = z.infer<typeof degradationSchema>;
-
-export const degradationOptionsSchema = z.object({
-  run: rangeSchema,
-  faults: z.array(faultSpanSchema).default([]),
-  /** The baseline period whose p95 is "normal" latency (the same window as the recovery figure's). */
-  baseline: rangeSchema,
-  bucketMs: z.number().positive().default(100),
-});
-export type DegradationOptions = z.input<typeof degradationOptionsSchema>;
 
 const DEFINITION =
   'Per service and for all services, over the whole run and per phase of each fault (before = [run start, t_fault), during = [t_fault, t_recovered or run end), ' +

@@ -1,9 +1,16 @@
 import * as hdr from 'hdr-histogram-js';
-import { z } from 'zod';
+import { CLOCK_RESOLUTION } from '../../model/figures/figure';
+import {
+  latencyOptionsSchema,
+  type Latency,
+  type LatencyOptions,
+  type LatencyPercentiles,
+  type ScopedLatency,
+} from '../../model/figures/latency';
+import { PHASES, type PhaseName, type Range } from '../../model/figures/phases';
 import { OutcomeCode, type RequestLog } from '../load/records';
-import { CLOCK_RESOLUTION, figureMetaSchema } from './figure';
 import { LATENCY_DEFINITION, latencyOf } from './percentile';
-import { faultPhases, faultSpanSchema, PHASES, rangeSchema, type PhaseName, type Range } from './phases';
+import { faultPhases } from './phases';
 import { inScope, scopesOf, type Scope } from './scope';
 
 /**
@@ -11,47 +18,6 @@ import { inScope, scopesOf, type Scope } from './scope';
  * long drills have millions of requests, and a histogram keeps them in a few KB with a stated
  * precision instead of holding and sorting every value.
  */
-export const latencyPercentilesSchema = z.object({
-  /** The phase as applied to this scope, [from, to) by scheduled time. */
-  from: z.number(),
-  to: z.number(),
-  /** Latency samples (requests due in the phase that started). */
-  count: z.number().int(),
-  /** Requests due in the phase that were dropped: no latency, listed so the count can be read right. */
-  dropped: z.number().int(),
-  p50: z.number().nullable(),
-  p90: z.number().nullable(),
-  p95: z.number().nullable(),
-  p99: z.number().nullable(),
-  p999: z.number().nullable(),
-  /** Exact, from the records (not histogram-rounded). */
-  max: z.number().nullable(),
-});
-export type LatencyPercentiles = z.infer<typeof latencyPercentilesSchema>;
-
-const scopedSchema = z.object({ byService: z.record(z.string(), latencyPercentilesSchema), all: latencyPercentilesSchema });
-export type ScopedLatency = z.infer<typeof scopedSchema>;
-
-export const latencySchema = figureMetaSchema.extend({
-  /** The whole run [run.from, run.to). */
-  run: scopedSchema,
-  faults: z.array(
-    z.object({
-      name: z.string().nullable(),
-      tFault: z.number(),
-      before: scopedSchema,
-      during: scopedSchema,
-      after: scopedSchema,
-    }),
-  ),
-});
-export type Latency = z.infer<typeof latencySchema>;
-
-export const latencyOptionsSchema = z.object({
-  run: rangeSchema,
-  faults: z.array(faultSpanSchema).default([]),
-});
-export type LatencyOptions = z.input<typeof latencyOptionsSchema>;
 
 /** Recording unit: 1 µs. Values are recorded as integer µs and reported in ms. */
 const UNIT_PER_MS = 1000;

@@ -1,5 +1,5 @@
 import { OutcomeCode, type RequestLog } from '../load/records';
-import type { Range } from './phases';
+import type { Range } from '../../model/figures/phases';
 import { inScope, type Scope } from './scope';
 
 /**

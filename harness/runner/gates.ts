@@ -1,14 +1,15 @@
 import type { Gate } from '../drill/schema';
 import type { RequestLog } from '../load/records';
 import { OutcomeCode } from '../load/records';
-import type { Latency } from '../measure/latency';
-import { faultPhases, type FaultSpan, type Range } from '../measure/phases';
-import type { Recovery } from '../measure/recovery';
+import type { Latency } from '../../model/figures/latency';
+import type { FaultSpan, Range } from '../../model/figures/phases';
+import { faultPhases } from '../measure/phases';
+import type { Recovery } from '../../model/figures/recovery';
 import { inScope, scopesOf } from '../measure/scope';
-import type { Ledger } from '../verify/ledger';
-import type { SplitBrain } from '../verify/split_brain';
-import type { PaperStats } from '../load/paper';
-import type { GateResult } from '../../reports/result';
+import type { Ledger } from '../../model/figures/ledger';
+import type { SplitBrain } from '../../model/figures/split_brain';
+import type { PaperStats } from '../../model/figures/paper';
+import type { GateResult } from '../../model/result';
 
 /** What the gates are judged on: the figures of one drill. */
 export interface Figures {

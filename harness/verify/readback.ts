@@ -1,6 +1,6 @@
 import type { RequestLog, ServiceName } from '../load/records';
 import { SERVICES } from '../load/records';
-import type { Conflict, ReadBack } from './ledger';
+import type { Conflict, ReadBack } from '../../model/figures/ledger';
 
 export interface ReadBackTargets {
   /** Base URL per service through the front door: the site that is active now answers. */

@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { CLOCK_RESOLUTION, figureMetaSchema } from '../measure/figure';
+import { CLOCK_RESOLUTION } from '../../model/figures/figure';
+import { splitBrainOptionsSchema, type SplitBrain, type SplitBrainOptions, type SplitWrite } from '../../model/figures/split_brain';
 import { OutcomeCode, SITE_CODES, type RequestLog } from '../load/records';
 
 /**
@@ -15,51 +15,6 @@ import { OutcomeCode, SITE_CODES, type RequestLog } from '../load/records';
  * steps between the two starts make it worse): `toleranceMs` widens every write's interval by that
  * much on both sides, so only writes that cannot have been legitimate count.
  */
-export const controllerEventSchema = z.object({
-  /** Unix ms. */
-  t: z.number(),
-  /** 'promote' (site became primary), 'fence' / 'demote' (site stopped taking writes); others are ignored. */
-  type: z.string(),
-  site: z.string().optional(),
-});
-export type ControllerEventInput = z.infer<typeof controllerEventSchema>;
-
-export const splitBrainOptionsSchema = z.object({
-  events: z.array(controllerEventSchema),
-  /** The primary before the first promote event. */
-  initialPrimary: z.string(),
-  /** The harness's performance.timeOrigin (unix ms): event.t - harnessTimeOrigin is on the records' clock. */
-  harnessTimeOrigin: z.number(),
-  toleranceMs: z.number().nonnegative().default(0),
-});
-export type SplitBrainOptions = z.input<typeof splitBrainOptionsSchema>;
-
-const splitWriteSchema = z.object({
-  index: z.number().int(),
-  key: z.string().nullable(),
-  op: z.string(),
-  site: z.string(),
-  /** The active primary at the write's start. */
-  activeSite: z.string(),
-  start: z.number(),
-  end: z.number(),
-});
-
-export const splitBrainSchema = figureMetaSchema.extend({
-  /** Total time covered by the episodes (their union), ms. Target 0. */
-  windowMs: z.number(),
-  /** Acknowledged writes served by a site that was not active at any instant of their interval. Target 0. */
-  writes: z.number().int(),
-  /** Acknowledged writes served by a site entirely within a fenced/demoted period of it (the fence did not hold). */
-  writesWhileFenced: z.number().int(),
-  /** Acknowledged writes whose serving site is unknown: not judged. */
-  unknownSite: z.number().int(),
-  /** Who was active from when, on the harness clock (from = null: from the start). */
-  active: z.array(z.object({ from: z.number().nullable(), site: z.string() })),
-  episodes: z.array(z.object({ site: z.string(), activeSite: z.string(), from: z.number(), to: z.number(), writes: z.number().int() })),
-  splitWrites: z.array(splitWriteSchema),
-});
-export type SplitBrain = z.infer<typeof splitBrainSchema>;
 
 const DEFINITION =
   'Controller event times are converted to the harness clock as event.t - harnessTimeOrigin. The active primary at time t is the site of the last ' +
@@ -98,7 +53,7 @@ export function splitBrain(log: RequestLog, options: SplitBrainOptions): SplitBr
     fenced.push({ site: e.site, from: e.t, to: next ? next.t : Infinity });
   }
 
-  const splitWrites: z.infer<typeof splitWriteSchema>[] = [];
+  const splitWrites: SplitWrite[] = [];
   const episodes = new Map<string, { site: string; activeSite: string; from: number; to: number; writes: number }>();
   let unknownSite = 0;
   let writesWhileFenced = 0;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadDrill } from '../../harness/drill/load';
 import { runDrill } from '../../harness/runner/run';
-import { resultSchema } from '../../reports/result';
+import { resultSchema } from '../../model/result';
 import { shorten } from '../helpers/drill';
 
 jest.setTimeout(180_000);
@@ -30,6 +30,9 @@ describe('shipped drills (short versions)', () => {
     expect(r.ledger!.counts.acknowledged).toBeGreaterThan(100);
     expect(r.controllerEvents.map((e) => e.type)).toEqual(expect.arrayContaining(['detect', 'promote', 'switch']));
     expect([r.runtime, r.versions.proxy]).toEqual(['process', 'embedded (Toxiproxy 2.12.0 API)']);
+    // The runner's own journal: every phase ran, in order, and none failed.
+    expect(r.phases.map((p) => [p.name, p.status])).toEqual(['estate', 'load', 'faults', 'read-back', 'residue', 'gates', 'result'].map((n) => [n, 'ok']));
+    expect(r.phases.find((p) => p.name === 'load')!.durationMs).toBeGreaterThan(r.load.plannedMs - 100);
   });
 
   it('backup-does-not-come-up fails its RTO gate, and says the backup never took over', async () => {

@@ -1,4 +1,5 @@
-import { degradation, degradationSchema, type Degradation, type DegradationOptions } from '../../harness/measure/degradation';
+import { degradation } from '../../harness/measure/degradation';
+import { degradationSchema, type Degradation, type DegradationOptions } from '../../model/figures/degradation';
 import { around, logOf, outage, steady, type Rec } from './builders';
 
 /** pas at 100 Hz over [0, 20 s), 5 ms when healthy; baseline [0, 10 s) so baseline p95 = 5 ms. */

@@ -1,4 +1,5 @@
-import { latencyByPhase, latencySchema, type Latency, type LatencyOptions } from '../../harness/measure/latency';
+import { latencyByPhase } from '../../harness/measure/latency';
+import { latencySchema, type Latency, type LatencyOptions } from '../../model/figures/latency';
 import { faultSpanOf, recovery } from '../../harness/measure/recovery';
 import type { RequestLog } from '../../harness/load/records';
 import { around, logOf, stall, steady } from './builders';

@@ -1,4 +1,5 @@
-import { ledger, ledgerSchema, type Ledger, type LedgerInput } from '../../harness/verify/ledger';
+import { ledger } from '../../harness/verify/ledger';
+import { ledgerSchema, type Ledger, type LedgerInput } from '../../model/figures/ledger';
 import { logOf, steady, write, type Rec } from './builders';
 
 const T_FAULT = 5000;

@@ -1,4 +1,5 @@
-import { faultSpanOf, recovery, recoverySchema, type Recovery, type RecoveryOptions } from '../../harness/measure/recovery';
+import { faultSpanOf, recovery } from '../../harness/measure/recovery';
+import { recoverySchema, type Recovery, type RecoveryOptions } from '../../model/figures/recovery';
 import type { Rec } from './builders';
 import { around, logOf, outage, steady } from './builders';
 

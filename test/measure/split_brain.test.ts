@@ -1,4 +1,5 @@
-import { splitBrain, splitBrainSchema, type SplitBrain, type SplitBrainOptions } from '../../harness/verify/split_brain';
+import { splitBrain } from '../../harness/verify/split_brain';
+import { splitBrainSchema, type SplitBrain, type SplitBrainOptions } from '../../model/figures/split_brain';
 import { logOf, steady, write, type Rec } from './builders';
 
 /** The harness's performance.timeOrigin: controller events are this + harness time. */

@@ -1,4 +1,5 @@
-import { timeline, timelineSchema } from '../../harness/measure/timeline';
+import { timeline } from '../../harness/measure/timeline';
+import { timelineSchema } from '../../model/figures/timeline';
 import { logOf, outage, stall, steady } from './builders';
 
 describe('timeline', () => {

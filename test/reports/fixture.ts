@@ -1,5 +1,5 @@
 import type { HistoryEntry } from '../../reports/history';
-import { resultSchema, type DrillResult } from '../../reports/result';
+import { resultSchema, type DrillResult } from '../../model/result';
 
 /**
  * A synthetic DrillResult for the report writers: the "backup does not come up" story. A power
@@ -120,6 +120,7 @@ export function drillResult(): DrillResult {
     splitBrain: { ...meta('split-brain definition'), windowMs: 0, writes: 0, writesWhileFenced: 0, unknownSite: 0, active: [{ from: null, site: 'dc1' }], episodes: [], splitWrites: [] },
     paper: null,
     residue: [],
+    phases: [],
     gates: [
       { name: 'p99_ms[all] before power-cut <= 50', metric: 'p99_ms', service: 'all', phase: 'before', fault: 'power-cut', max: 50, value: 8.4, passed: true, reason: null },
       {

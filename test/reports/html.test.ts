@@ -1,6 +1,6 @@
 import { reportHtml } from '../../reports/html';
 import type { TrendRow } from '../../reports/history';
-import type { DrillResult } from '../../reports/result';
+import type { DrillResult } from '../../model/result';
 import { drillResult, historyEntryFixture, T0 } from './fixture';
 
 /** The fixture with dc1's power cut recovered at +7003.4 ms (RTO 2000 ms) and a timeline per service. */

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resultSchema } from '../../reports/result';
+import { resultSchema } from '../../model/result';
 import { writeReports } from '../../reports/write';
 import { drillResult } from './fixture';
 import { parseXml } from './xml_parse';

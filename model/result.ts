@@ -1,11 +1,13 @@
 import { z } from 'zod';
-import { latencySchema } from '../harness/measure/latency';
-import { recoverySchema } from '../harness/measure/recovery';
-import { degradationSchema } from '../harness/measure/degradation';
-import { timelineSchema } from '../harness/measure/timeline';
-import { ledgerSchema } from '../harness/verify/ledger';
-import { splitBrainSchema } from '../harness/verify/split_brain';
-import { paperStatsSchema } from '../harness/load/paper';
+import { runPhaseSchema } from './run_phase';
+import { controllerEventRecordSchema } from './controller';
+import { degradationSchema } from './figures/degradation';
+import { latencySchema } from './figures/latency';
+import { ledgerSchema } from './figures/ledger';
+import { paperStatsSchema } from './figures/paper';
+import { recoverySchema } from './figures/recovery';
+import { splitBrainSchema } from './figures/split_brain';
+import { timelineSchema } from './figures/timeline';
 
 /** result.json: everything a drill measured. Reports read only this. */
 
@@ -37,8 +39,6 @@ export const faultRecordSchema = z.object({
   revertError: z.string().nullable(),
 });
 
-export const controllerEventSchema = z.object({ atMs: z.number(), type: z.string(), site: z.string().nullable(), detail: z.string().nullable() });
-
 export const verdictSchema = z.enum(['passed', 'failed', 'aborted', 'error', 'residue']);
 
 export const resultSchema = z.object({
@@ -69,7 +69,7 @@ export const resultSchema = z.object({
     requests: z.record(z.string(), z.number().int()),
   }),
   faults: z.array(faultRecordSchema),
-  controllerEvents: z.array(controllerEventSchema),
+  controllerEvents: z.array(controllerEventRecordSchema),
   recovery: z.array(recoverySchema.extend({ fault: z.string() })),
   latency: latencySchema.nullable(),
   degradation: degradationSchema.nullable(),
@@ -78,6 +78,8 @@ export const resultSchema = z.object({
   paper: paperStatsSchema.nullable(),
   residue: z.array(z.string()),
   gates: z.array(gateResultSchema),
+  /** How far the drill got: one record per phase of the runner (docs/ARCHITECTURE.md § 9); empty in results written before phases were recorded. */
+  phases: z.array(runPhaseSchema).default([]),
   timeline: timelineSchema.nullable(),
 });
 export type DrillResult = z.infer<typeof resultSchema>;

@@ -1,9 +1,11 @@
+/** What every figure carries beside its numbers: definition, parameters, resolution (docs/ARCHITECTURE.md § Figures). */
 import { z } from 'zod';
 
 /**
  * What every figure carries beside its numbers (DESIGN § 7: "every figure in a report names its
  * definition, its parameters and its resolution"). Reports print these three verbatim, so the text
- * here is the one place a definition is written down; the code next to it must agree with it.
+ * the harness writes there is the one place a definition is written down; the code computing the
+ * figure must agree with it.
  */
 export const parameterValueSchema = z.union([z.number(), z.string(), z.boolean(), z.null()]);
 
@@ -17,5 +19,5 @@ export const figureMetaSchema = z.object({
 });
 export type FigureMeta = z.infer<typeof figureMetaSchema>;
 
-/** Times in the records: ms on the harness's monotonic clock (performance.now()), sub-ms floats. */
+/** Times in the records: ms on the harness monotonic clock (performance.now()), sub-ms floats. */
 export const CLOCK_RESOLUTION = 'times: ms on the harness monotonic clock (performance.now(), sub-ms), not rounded';

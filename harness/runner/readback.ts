@@ -1,0 +1,59 @@
+import type { ControllerEvent } from '../../model/controller';
+import { controllerClient } from '../../services/controller/client';
+import type { Estate } from '../../services/runtime';
+import type { RequestLog } from '../load/records';
+import type { Ledger } from '../../model/figures/ledger';
+import { ledger } from '../verify/ledger';
+import { readBack } from '../verify/readback';
+
+/**
+ * After the load: let the estate settle, then read every write back from the site that is active
+ * now and judge it (the write ledger, DESIGN.md § 7), with RPO measured from the faults that took
+ * the primary away.
+ */
+export async function readBackPhase(
+  estate: Estate,
+  o: { log: RequestLog; runId: string; settleMs: number; appliedAt: number[] },
+): Promise<{ events: ControllerEvent[]; ledger: Ledger }> {
+  await settle(estate, o.settleMs);
+  const controller = controllerClient(estate.endpoints.controller);
+  // A controller that cannot answer leaves the figures without its events, not the drill without a ledger.
+  const events = await controller.events().catch(() => []);
+  const active = await controller.active().then((a) => a.site, () => undefined);
+  const sanAdmin = active === 'dc1' || active === 'dc2' ? estate.endpoints.sites[active].sanAdmin : undefined;
+  const back = await readBack(o.log, { services: estate.endpoints.services, sanAdmin }, o.runId);
+  const promotions = events.filter((e) => e.type === 'promote').map((e) => e.t - performance.timeOrigin);
+  return {
+    events,
+    ledger: ledger(o.log, {
+      readBack: back.readBack,
+      unattemptedKeys: back.unattemptedKeys,
+      conflicts: back.conflicts,
+      tFault: o.appliedAt[0] ?? performance.now(),
+      lossFaults: faultsFollowedBy(o.appliedAt, promotions),
+    }),
+  };
+}
+
+/**
+ * The faults that took the primary away: those with a promotion between their application and the
+ * next fault's. Where none was followed by one, every fault (RPO from the first after each write).
+ */
+export function faultsFollowedBy(appliedAt: number[], promotions: number[]): number[] {
+  const sorted = [...appliedAt].sort((a, b) => a - b);
+  const losing = sorted.filter((t, k) => promotions.some((p) => p >= t && p < (sorted[k + 1] ?? Infinity)));
+  return losing.length ? losing : sorted;
+}
+
+/** Waits `ms`, then up to 30 s more for every service to answer ready through the front door. */
+async function settle(estate: Estate, ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+  const deadline = performance.now() + 30_000;
+  for (const url of Object.values(estate.endpoints.services)) {
+    while (performance.now() < deadline) {
+      const ok = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}

@@ -1,0 +1,202 @@
+import type { ControllerEvent } from '../../model/controller';
+import { TOXIPROXY_VERSION } from '../../proxy/api';
+import type { DrillResult, GateResult } from '../../model/result';
+import type { Estate } from '../../services/runtime';
+import { describeFault } from '../drill/load';
+import { loadDurationMs, type Drill } from '../drill/schema';
+import type { LoadSummary } from '../load/engine';
+import type { PaperStats } from '../../model/figures/paper';
+import { OUTCOMES, type RequestLog } from '../load/records';
+import { degradation } from '../measure/degradation';
+import type { Latency } from '../../model/figures/latency';
+import type { FaultSpan, Range } from '../../model/figures/phases';
+import type { Recovery } from '../../model/figures/recovery';
+import { latencyByPhase } from '../measure/latency';
+import { faultSpanOf, recovery } from '../measure/recovery';
+import { timeline } from '../measure/timeline';
+import type { Ledger } from '../../model/figures/ledger';
+import type { SplitBrain } from '../../model/figures/split_brain';
+import { splitBrain } from '../verify/split_brain';
+import { packageVersion } from '../paths';
+import { evaluateGates } from './gates';
+import type { ScheduledFault } from './faults';
+
+export const EXIT = { passed: 0, failed: 1, aborted: 1, error: 2, residue: 3 } as const;
+
+/** Everything a drill recorded, as plain data: what the result is built from. */
+export interface RunRecord {
+  drill: Drill;
+  file: string;
+  startedAt: string;
+  estate: Estate | undefined;
+  /** Start of the load on the harness clock; undefined when the load never started. */
+  t0: number | undefined;
+  summary: LoadSummary | null;
+  log: RequestLog;
+  faults: ScheduledFault[];
+  /** The controller's events as it served them (unix ms). */
+  events: ControllerEvent[];
+  ledger: Ledger | null;
+  paper: PaperStats | null;
+  residue: string[];
+  abortReason: string | null;
+  error: string | null;
+}
+
+/** The figures of DESIGN.md § 7 computed from a run's records. */
+export interface MeasuredRun {
+  t0: number;
+  end: number;
+  run: Range;
+  recoveries: (Recovery & { fault: string })[];
+  spans: FaultSpan[];
+  latency: Latency | null;
+  splitBrain: SplitBrain | null;
+  /** Controller events on the harness clock. */
+  events: (ControllerEvent & { t: number })[];
+}
+
+export function measureRun(r: RunRecord): MeasuredRun {
+  const t0 = r.t0 ?? performance.now();
+  const end = r.summary ? t0 + r.summary.durationMs : performance.now();
+  const warmupEnd = t0 + r.drill.load.warmup;
+  const applied = r.faults.filter((f) => f.appliedAt !== null);
+  const events = r.events.map((e) => ({ ...e, t: e.t - performance.timeOrigin }));
+  const recoveries = applied.map((f, k) => {
+    const tFault = f.appliedAt!;
+    const tNext = applied[k + 1]?.appliedAt ?? end;
+    const first = (type: string) => events.find((e) => e.type === type && e.t >= tFault && e.t < tNext)?.t;
+    return {
+      fault: f.name,
+      ...recovery(r.log, {
+        fault: { tFault, tDetect: first('detect'), tPromote: first('promote'), tSwitch: first('switch') },
+        baseline: { from: warmupEnd, to: applied[0].appliedAt! },
+        n: r.drill.recovery.windows,
+        windowMs: r.drill.recovery.window,
+        minSuccessRatio: r.drill.recovery.success_ratio,
+        p95Factor: r.drill.recovery.p95_factor,
+        maxP95Ms: r.drill.recovery.max_p95,
+        tEnd: tNext,
+      }),
+    };
+  });
+  const run = { from: warmupEnd, to: end };
+  // "During" a fault lasts until it is reverted or until service recovered, whichever is later:
+  // a latency fault fails nothing, yet its latency belongs to its own phase.
+  const spans = recoveries.map((rec, k) => {
+    const span = faultSpanOf(rec, rec.fault);
+    const until = applied[k].revertedAt ?? end;
+    const later = (t: number | null) => (t === null ? null : Math.max(t, until));
+    return {
+      ...span,
+      tRecovered: later(span.tRecovered),
+      tRecoveredByService: span.tRecoveredByService && Object.fromEntries(Object.entries(span.tRecoveredByService).map(([svc, t]) => [svc, later(t)])),
+    };
+  });
+  const hasRecords = r.log.length > 0;
+  return {
+    t0,
+    end,
+    run,
+    recoveries,
+    spans,
+    latency: hasRecords ? latencyByPhase(r.log, { run, faults: spans }) : null,
+    splitBrain: hasRecords ? splitBrain(r.log, { events: r.events, initialPrimary: 'dc1', harnessTimeOrigin: performance.timeOrigin }) : null,
+    events,
+  };
+}
+
+/** The drill's gates judged on its figures; none when the drill could not run. */
+export function judgeGates(r: RunRecord, m: MeasuredRun): GateResult[] {
+  if (r.error) return [];
+  return evaluateGates(r.drill.gates, {
+    log: r.log,
+    run: m.run,
+    faultNames: r.faults.filter((f) => f.appliedAt !== null).map((f) => f.name),
+    recovery: m.recoveries,
+    spans: m.spans,
+    latency: m.latency,
+    ledger: r.ledger,
+    splitBrain: m.splitBrain,
+    paper: r.paper,
+    promotionFailed: r.events.some((e) => e.type === 'promotion-failed'),
+  });
+}
+
+/** result.json (model/result.ts) from the records, the figures, the gates and the phases. */
+export function assembleResult(r: RunRecord, m: MeasuredRun, gates: GateResult[]): DrillResult {
+  const verdict = r.error ? 'error' : r.residue.length > 0 ? 'residue' : r.abortReason ? 'aborted' : gates.every((g) => g.passed) ? 'passed' : 'failed';
+  const counts = Object.fromEntries(OUTCOMES.map((o) => [o, 0]));
+  for (let i = 0; i < r.log.length; i++) counts[OUTCOMES[r.log.outcome[i]]]++;
+  const applied = r.faults.filter((f) => f.appliedAt !== null);
+  const hasRecords = r.log.length > 0;
+  const baseline = applied.length ? { from: m.run.from, to: applied[0].appliedAt! } : null;
+  return {
+    schema: 'blackstart.result/1',
+    drill: { name: r.drill.name, description: r.drill.description, file: r.file, seed: r.drill.seed },
+    versions: { blackstart: packageVersion(), node: process.version, proxy: proxyServerName(r.estate) },
+    runtime: r.drill.estate.runtime,
+    startedAt: r.startedAt,
+    finishedAt: new Date().toISOString(),
+    verdict,
+    exitCode: EXIT[verdict],
+    headline: headline(verdict, gates, r, m),
+    abortReason: r.abortReason,
+    error: r.error,
+    clock: { t0: m.t0, timeOrigin: performance.timeOrigin },
+    load: {
+      executor: r.drill.load.executor,
+      plannedMs: loadDurationMs(r.drill.load),
+      scheduled: r.summary?.scheduled ?? r.log.length,
+      dropped: r.summary?.dropped ?? 0,
+      lagP99Ms: r.summary?.lagP99Ms ?? 0,
+      requests: counts,
+    },
+    faults: r.faults.map((f) => ({
+      name: f.name,
+      kind: f.fault.spec.kind,
+      description: describeFault(r.drill.faults[f.index], f.index),
+      plannedAtMs: f.plannedAtMs,
+      appliedAtMs: f.appliedAt === null ? null : f.appliedAt - m.t0,
+      revertedAtMs: f.revertedAt === null ? null : f.revertedAt - m.t0,
+      error: f.error,
+      revertError: f.revertError,
+    })),
+    controllerEvents: m.events.map((e) => ({ atMs: e.t - m.t0, type: e.type, site: e.site ?? null, detail: e.detail ?? null })),
+    recovery: m.recoveries,
+    latency: m.latency,
+    degradation: hasRecords && baseline ? degradation(r.log, { run: m.run, faults: m.spans, baseline }) : null,
+    ledger: r.ledger,
+    splitBrain: m.splitBrain,
+    paper: r.paper,
+    residue: r.residue,
+    gates,
+    phases: [],
+    timeline: hasRecords ? timeline(r.log, { t0: m.t0, t1: m.end }) : null,
+  };
+}
+
+/** Which server ran the estate's proxies: the embedded one, or the real Toxiproxy (docker runtime, image present). */
+function proxyServerName(estate: Estate | undefined): string {
+  const server = estate?.proxyServer ?? { kind: 'embedded' };
+  if (server.kind === 'toxiproxy') return `Toxiproxy (${server.image ?? 'image'})`;
+  return `embedded (Toxiproxy ${TOXIPROXY_VERSION} API${server.image ? `, ${server.image}` : ''})`;
+}
+
+function headline(verdict: DrillResult['verdict'], gates: GateResult[], r: RunRecord, m: MeasuredRun): string {
+  if (verdict === 'error') return `The drill could not run: ${r.error?.split('\n')[0]}`;
+  if (verdict === 'residue') return `Faults were left behind after the drill: ${r.residue.join('; ')}`;
+  if (verdict === 'aborted') return `The drill was stopped early: ${r.abortReason}`;
+  const failed = gates.filter((g) => !g.passed);
+  const neverRecovered = m.recoveries.some((rec) => !rec.all.rto.recovered);
+  const promotionFailed = r.events.some((e) => e.type === 'promotion-failed');
+  const story = promotionFailed
+    ? neverRecovered
+      ? 'The backup never took over, and service did not come back before the drill ended. '
+      : 'The backup never took over: service came back only when the failed site did. '
+    : neverRecovered
+      ? 'Service did not recover before the drill ended. '
+      : '';
+  if (failed.length === 0) return `${story}All ${gates.length} gates passed.`;
+  return `${story}${failed.length} of ${gates.length} gates failed: ${failed.map((g) => g.name).join('; ')}.`;
+}
