@@ -118,3 +118,26 @@ export function recoverySentence(result: DrillResult, fault: FaultRecord): strin
   if (!failure) return 'not recovered before the drill ended';
   return `not recovered: ${BACKUP_NEVER_TOOK_OVER} (${eventPhrase(failure)})`;
 }
+
+/**
+ * The plain-language story of a verdict, result.json's `headline`: what failed and why. The runner
+ * writes it from the result; every report shows it in these words.
+ */
+export function headline(result: Omit<DrillResult, 'headline'>): string {
+  const { verdict, gates } = result;
+  if (verdict === 'error') return `The drill could not run: ${result.error?.split('\n')[0]}`;
+  if (verdict === 'residue') return `Faults were left behind after the drill: ${result.residue.join('; ')}`;
+  if (verdict === 'aborted') return `The drill was stopped early: ${result.abortReason}`;
+  const failed = gates.filter((g) => !g.passed);
+  const neverRecovered = result.recovery.some((r) => !r.all.rto.recovered);
+  const backup = BACKUP_NEVER_TOOK_OVER[0].toUpperCase() + BACKUP_NEVER_TOOK_OVER.slice(1);
+  const story = result.controllerEvents.some((e) => e.type === 'promotion-failed')
+    ? neverRecovered
+      ? `${backup}, and service did not come back before the drill ended. `
+      : `${backup}: service came back only when the failed site did. `
+    : neverRecovered
+      ? 'Service did not recover before the drill ended. '
+      : '';
+  if (failed.length === 0) return `${story}All ${gates.length} gates passed.`;
+  return `${story}${failed.length} of ${gates.length} gates failed: ${failed.map((g) => g.name).join('; ')}.`;
+}

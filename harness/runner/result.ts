@@ -1,6 +1,7 @@
 import type { ControllerEvent } from '../../model/controller';
 import { TOXIPROXY_VERSION } from '../../proxy/api';
 import type { DrillResult, GateResult } from '../../model/result';
+import { headline } from '../../reports/format';
 import type { Estate } from '../../services/runtime';
 import { describeFault } from '../drill/load';
 import { loadDurationMs, type Drill } from '../drill/schema';
@@ -125,6 +126,11 @@ export function judgeGates(r: RunRecord, m: MeasuredRun): GateResult[] {
 
 /** result.json (model/result.ts) from the records, the figures, the gates and the phases. */
 export function assembleResult(r: RunRecord, m: MeasuredRun, gates: GateResult[]): DrillResult {
+  const result = assembleFigures(r, m, gates);
+  return { ...result, headline: headline(result) };
+}
+
+function assembleFigures(r: RunRecord, m: MeasuredRun, gates: GateResult[]): Omit<DrillResult, 'headline'> {
   const verdict = r.error ? 'error' : r.residue.length > 0 ? 'residue' : r.abortReason ? 'aborted' : gates.every((g) => g.passed) ? 'passed' : 'failed';
   const counts = Object.fromEntries(OUTCOMES.map((o) => [o, 0]));
   for (let i = 0; i < r.log.length; i++) counts[OUTCOMES[r.log.outcome[i]]]++;
@@ -140,7 +146,6 @@ export function assembleResult(r: RunRecord, m: MeasuredRun, gates: GateResult[]
     finishedAt: new Date().toISOString(),
     verdict,
     exitCode: EXIT[verdict],
-    headline: headline(verdict, gates, r, m),
     abortReason: r.abortReason,
     error: r.error,
     clock: { t0: m.t0, timeOrigin: performance.timeOrigin },
@@ -181,22 +186,4 @@ function proxyServerName(estate: Estate | undefined): string {
   const server = estate?.proxyServer ?? { kind: 'embedded' };
   if (server.kind === 'toxiproxy') return `Toxiproxy (${server.image ?? 'image'})`;
   return `embedded (Toxiproxy ${TOXIPROXY_VERSION} API${server.image ? `, ${server.image}` : ''})`;
-}
-
-function headline(verdict: DrillResult['verdict'], gates: GateResult[], r: RunRecord, m: MeasuredRun): string {
-  if (verdict === 'error') return `The drill could not run: ${r.error?.split('\n')[0]}`;
-  if (verdict === 'residue') return `Faults were left behind after the drill: ${r.residue.join('; ')}`;
-  if (verdict === 'aborted') return `The drill was stopped early: ${r.abortReason}`;
-  const failed = gates.filter((g) => !g.passed);
-  const neverRecovered = m.recoveries.some((rec) => !rec.all.rto.recovered);
-  const promotionFailed = r.events.some((e) => e.type === 'promotion-failed');
-  const story = promotionFailed
-    ? neverRecovered
-      ? 'The backup never took over, and service did not come back before the drill ended. '
-      : 'The backup never took over: service came back only when the failed site did. '
-    : neverRecovered
-      ? 'Service did not recover before the drill ended. '
-      : '';
-  if (failed.length === 0) return `${story}All ${gates.length} gates passed.`;
-  return `${story}${failed.length} of ${gates.length} gates failed: ${failed.map((g) => g.name).join('; ')}.`;
 }

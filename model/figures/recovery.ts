@@ -62,9 +62,11 @@ export const scopeRecoverySchema = z.object({
   /** Last failed request's end - first failed request's scheduled time, failures due in [t_first_failure, t_recovered or tEnd) (the first always); 0 when nothing failed. */
   outageMs: z.number(),
   timeToFirstOkMs: z.number().nullable(),
-  /** Windows judged after the first failure: how many, how many healthy, how many had no requests. */
+  /** How finely t_recovered is known: the gap between the request it starts at and the scope's request before it, ms; null when nothing failed or not recovered. */
+  resolutionMs: z.number().nullable(),
+  /** Windows judged from t_recovered (from t_first_failure when not recovered) to tEnd: how many, how many healthy, how many had no requests. */
   windows: z.object({ judged: z.number().int(), healthy: z.number().int(), empty: z.number().int() }),
-  /** Start of the first unhealthy window after the recovering run (a relapse); null when none. */
+  /** Start of the first unhealthy window after the recovering run, windows continuing from t_recovered (a relapse); null when none. */
   tRelapse: z.number().nullable(),
 });
 export type ScopeRecovery = z.infer<typeof scopeRecoverySchema>;

@@ -28,18 +28,20 @@ describe('recovery', () => {
     expect(r.parameters).toMatchObject({ n: 5, windowMs: 1000, minSuccessRatio: 0.99, p95Factor: 3, maxP95Ms: null, tEnd: 29_995 });
   });
 
-  test('failures only in pas: windows aligned on the first failure; booking shows RTO 0', () => {
+  test('failures only in pas: recovery begins at the first request of the healthy run; booking shows RTO 0', () => {
     // pas refuses everything due in [10.5 s, 13 s).
     const r = run([around(pas, 10_500, 13_000, outage({ ...pas, from: 10_500, to: 13_000 })), steady(booking)], {
       fault: { tFault: T_FAULT, tDetect: 11_000, tPromote: 12_000, tSwitch: 12_500 },
     });
-    // Windows [10.5, 11.5), [11.5, 12.5), [12.5, 13.5) (half failed), then healthy from 13.5 s.
-    // (Aligned on t_fault instead, [13, 14) would already be healthy and RTO would read 3000.)
+    // The first ok request is due at 13 s and the five windows from it are healthy: RTO is the true
+    // 3000 ms. (Windows aligned on the first failure, as before, gave 13.5 s: [12.5, 13.5) was half failed.)
     expect(r.byService.pas).toMatchObject({
       failed: true,
       tFirstFailure: 10_500,
-      tRecovered: 13_500,
-      rto: { recovered: true, ms: 3500 },
+      tRecovered: 13_000,
+      rto: { recovered: true, ms: 3000 },
+      // The request before it was due 10 ms earlier: one inter-arrival time.
+      resolutionMs: 10,
       // Last failure due at 12 990, ended 1 ms later.
       outageMs: 12_991 - 10_500,
       tFirstOk: 13_005,
@@ -47,10 +49,11 @@ describe('recovery', () => {
       tRelapse: null,
     });
     expect(r.byService.booking).toMatchObject({ failed: false, rto: { recovered: true, ms: 0 }, outageMs: 0 });
-    // Together: [12.5, 13.5) has 150 ok of 200, so all services recover with pas.
-    expect(r.all).toMatchObject({ tFirstFailure: 10_500, tRecovered: 13_500, rto: { recovered: true, ms: 3500 } });
+    // Together (200 requests a second): from booking's ok request at 12 980, [12.98, 13.98) holds pas's
+    // last two failures in 200, a ratio of 0.99, healthy; from 12 970 it would hold three.
+    expect(r.all).toMatchObject({ tFirstFailure: 10_500, tRecovered: 12_980, rto: { recovered: true, ms: 2980 } });
     expect(r).toMatchObject({ timeToDetectMs: 1000, timeToPromoteMs: 2000, timeToSwitchMs: 2500 });
-    expect(r.definition).toMatch(/ALIGNED ON t_first_failure/);
+    expect(r.definition).toMatch(/earliest scheduled time t of an OK request/);
   });
 
   test('never recovers: "not recovered", a value that is not a number', () => {
@@ -74,7 +77,7 @@ describe('recovery', () => {
     expect(r.byService.pas.windows).toEqual({ judged: 19, healthy: 3, empty: 0 });
     // With the records running 2 s longer, the run completes at 26.5 s.
     const longer = run([around({ ...pas, to: 32_000 }, 10_500, 26_000, outage({ ...pas, from: 10_500, to: 26_000 }))]);
-    expect(longer.byService.pas.rto).toEqual({ recovered: true, ms: 16_500 });
+    expect(longer.byService.pas.rto).toEqual({ recovered: true, ms: 16_000 });
   });
 
   test('recovers then relapses: recovery is the first run that completes n windows', () => {
@@ -121,25 +124,30 @@ describe('recovery', () => {
       steady({ ...pas, from: 11_000, to: 14_000, latency: 50 }),
       steady({ ...pas, from: 14_000 }),
     ];
-    // [13.5, 14.5) holds 50 slow and 50 fast: p95 = 50 > 15, still unhealthy; healthy from 14.5 s.
+    // A window from 13 940 holds 6 slow requests of 100: p95 = 50 > 15, unhealthy. From 13 950 it
+    // holds 5 slow and 95 fast: nearest-rank p95 = 5 ms, healthy; the windows after are all fast.
     const r = run(parts).byService.pas;
-    expect(r).toMatchObject({ baselineP95Ms: 5, maxP95Ms: 15, tRecovered: 14_500, rto: { recovered: true, ms: 4500 } });
-    // An absolute ceiling of 100 ms accepts the slow windows: recovered at [11.5, 12.5).
+    expect(r).toMatchObject({ baselineP95Ms: 5, maxP95Ms: 15, tRecovered: 13_950, rto: { recovered: true, ms: 3950 } });
+    // An absolute ceiling of 100 ms accepts the slow requests: recovered at the first ok one, 11 s.
     const lax = run(parts, { maxP95Ms: 100 }).byService.pas;
-    expect(lax).toMatchObject({ maxP95Ms: 100, tRecovered: 11_500, rto: { recovered: true, ms: 1500 } });
+    expect(lax).toMatchObject({ maxP95Ms: 100, tRecovered: 11_000, rto: { recovered: true, ms: 1000 } });
   });
 
   test('a window with no requests is not healthy', () => {
-    // Fail [10.5, 11.5), ok from 11.5 s but nothing at all due in [12.5, 13.5).
-    const parts = [steady({ ...pas, to: 10_500 }), outage({ ...pas, from: 10_500, to: 11_500 }), steady({ ...pas, from: 11_500, to: 12_500 }), steady({ ...pas, from: 13_500 })];
-    const r = run(parts).byService.pas;
-    expect(r).toMatchObject({ tRecovered: 13_500, rto: { recovered: true, ms: 3500 } });
-    expect(r.windows.empty).toBe(1);
+    // Fail [10.5, 11.5), ok from 11.5 s but nothing at all due in [12.5, 14.5): every run of five
+    // windows from before 12.5 s has an empty one, so recovery begins after the silence.
+    const gap = (to: number) => [steady({ ...pas, to: 10_500 }), outage({ ...pas, from: 10_500, to: 11_500 }), steady({ ...pas, from: 11_500, to: 12_500 }), steady({ ...pas, from: to })];
+    expect(run(gap(14_500)).byService.pas).toMatchObject({ tRecovered: 14_500, rto: { recovered: true, ms: 4500 } });
+    // A silence of exactly one window can be straddled: from 11 510, [12.51, 13.51) holds the request due at 13.5 s.
+    expect(run(gap(13_500)).byService.pas).toMatchObject({ tRecovered: 11_510, rto: { recovered: true, ms: 1510 } });
+    // Never heard from again: not recovered, and the windows from the first failure are empty.
+    const silent = run([steady({ ...pas, to: 10_500 }), outage({ ...pas, from: 10_500, to: 11_500 })], { tEnd: 30_000 }).byService.pas;
+    expect(silent).toMatchObject({ rto: { recovered: false }, windows: { judged: 19, healthy: 0, empty: 18 } });
   });
 
-  test('one failure in an otherwise healthy window: recovered at the first failure (ratio 0.99 is healthy)', () => {
+  test('one failure in an otherwise healthy stream: recovered at the next request', () => {
     const r = run([around(pas, 15_000, 15_010, outage({ ...pas, from: 15_000, to: 15_010 }))]).byService.pas;
-    expect(r).toMatchObject({ tFirstFailure: 15_000, tRecovered: 15_000, rto: { recovered: true, ms: 5000 }, outageMs: 1 });
+    expect(r).toMatchObject({ tFirstFailure: 15_000, tRecovered: 15_010, rto: { recovered: true, ms: 5010 }, outageMs: 1, resolutionMs: 10 });
   });
 
   test('failures before the fault are not part of its episode', () => {
@@ -152,8 +160,8 @@ describe('recovery', () => {
     expect(faultSpanOf(r, 'storage')).toEqual({
       name: 'storage',
       tFault: T_FAULT,
-      tRecovered: 13_500,
-      tRecoveredByService: { pas: 13_500, booking: T_FAULT },
+      tRecovered: 12_980,
+      tRecoveredByService: { pas: 13_000, booking: T_FAULT },
     });
   });
 });

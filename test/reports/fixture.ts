@@ -21,6 +21,7 @@ const notRecovered = (tFirstFailure: number) => ({
   rto: { recovered: false as const },
   outageMs: 24_800,
   timeToFirstOkMs: null,
+  resolutionMs: null,
   windows: { judged: 25, healthy: 0, empty: 3 },
   tRelapse: null,
 });
