@@ -37,9 +37,7 @@ import { join } from 'node:path';
 import { loadDrill } from '../harness/drill/load';
 import type { Drill } from '../harness/drill/schema';
 import { runDrill } from '../harness/runner/run';
-import { startEstate, type Estate } from '../services/runtime';
-import { findLeftovers, removeLeftovers } from '../services/runtime/docker/cleanup';
-import { buildImages } from '../services/runtime/docker/images';
+import { buildImages, findLeftovers, removeLeftovers, startEstate, type Estate } from '../services/runtime';
 import { env, loadAverage, median, ROOT, waitForQuiet, within } from './lib';
 
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';

@@ -1,10 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { isAlive, killEstate, type AnyEstateRecord } from '../services/runtime/process/records';
+import { isAlive, killEstate, readEstateRecord } from '../services/runtime';
 import { appendToJournal, errorText, findJournals, isReverted, readJournal, type EstateRef, type FaultState, type JournalFault } from './journal';
 import type { RevertStep } from './faults/revert_step';
-import { executeRevertStep, STOPPABLE, type StepResult } from './revert_steps';
+import { executeRevertStep, type StepResult } from './revert_steps';
 
 /**
  * `blackstart restore`: undoes what a harness left applied, from its journals. For each journal
@@ -124,7 +124,7 @@ async function restoreJournal(path: string, opts: RestoreOptions): Promise<Journ
       }
     }
   }
-  if (opts.stopEstates !== false) restored.estates = stopOrphanedEstates(journal.faults.map((f) => f.estate), opts.force ?? false);
+  if (opts.stopEstates !== false) restored.estates = await stopOrphanedEstates(journal.faults.map((f) => f.estate), opts.force ?? false);
   // A proxy that did not answer while its estate ran has gone with it now that it is stopped.
   for (const f of order) {
     if (existsSync(f.estate.record)) continue;
@@ -158,20 +158,19 @@ async function restoreJournal(path: string, opts: RestoreOptions): Promise<Journ
 }
 
 /** Stops each estate the journal names whose record is still there and whose harness is gone. */
-function stopOrphanedEstates(refs: EstateRef[], force: boolean): EstateStop[] {
+async function stopOrphanedEstates(refs: EstateRef[], force: boolean): Promise<EstateStop[]> {
   const seen = new Map<string, EstateRef>();
   for (const r of refs) seen.set(r.record, r);
   const stops: EstateStop[] = [];
   for (const ref of seen.values()) {
     if (!existsSync(ref.record)) continue;
     try {
-      const record = JSON.parse(readFileSync(ref.record, 'utf8')) as AnyEstateRecord;
-      if (!STOPPABLE.has(record.runtime)) {
-        stops.push({ id: ref.id, outcome: 'failed', detail: `cannot stop a ${String(record.runtime)} estate from its record` });
-      } else if (record.harnessPid === process.pid || (isAlive(record.harnessPid) && !force)) {
+      // A record of no runtime blackstart can stop from it fails, naming the file and the field.
+      const record = readEstateRecord(ref.record);
+      if (record.harnessPid === process.pid || (isAlive(record.harnessPid) && !force)) {
         stops.push({ id: ref.id, outcome: 'skipped', detail: `its harness (pid ${record.harnessPid}) is alive` });
       } else {
-        const killed = killEstate(record);
+        const killed = await killEstate(record);
         stops.push({ id: ref.id, outcome: 'stopped', detail: killed.length ? `killed ${killed.join(', ')}` : 'no process was left' });
       }
     } catch (e) {

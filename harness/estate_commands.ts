@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
-import { loadEstateConfig, type EstateConfigInput } from '../services/estate/config';
-import { startEstate } from '../services/runtime';
-import { existsSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { findEstateRecords, isAlive, killEstate, type AnyEstateRecord } from '../services/runtime/process/records';
-import type { Leftovers, Scope } from '../services/runtime/docker/cleanup';
+import { loadEstateConfig, type EstateConfigInput } from '../services/estate/config';
+import { componentsUp, findEstateRecords, removeUnrecorded, startEstate, takeDown, type EstateRecord } from '../services/runtime';
 
 const out = (line: string): void => void process.stdout.write(line + '\n');
 
@@ -54,32 +51,18 @@ export function addEstateCommands(program: Command): void {
       const records = findEstateRecords();
       let stoppedAny = false;
       for (const r of records) {
-        if (r.harnessPid !== process.pid && isAlive(r.harnessPid)) {
-          // A live `blackstart up`: let it stop its estate in order.
-          process.kill(r.harnessPid, 'SIGTERM');
-          if (r.runtime === 'docker') await waitFor(() => !existsSync(resolve(r.dataDir, 'estate.json')), 20_000);
-          else await waitFor(() => !Object.values(r.pids).some(isAlive), 5000);
-        }
-        if (r.runtime === 'docker') {
-          const removed = await removeDocker({ estate: r.id });
-          if (!removed) {
-            out(`${r.id}: a docker estate, and no Docker daemon answers: its record is kept (${r.dataDir})`);
-            process.exitCode = 1;
-            continue;
-          }
-          rmSync(resolve(r.dataDir, 'estate.json'), { force: true });
-          const count = removed.containers.length + removed.volumes.length + removed.networks.length;
-          out(`${r.id}: stopped${count ? ` (${describeRemoved(removed)})` : ' by its harness'}`);
-        } else {
-          const killed = killEstate(r);
-          out(`${r.id}: stopped${killed.length ? ` (killed ${killed.join(', ')})` : ''}`);
+        const { stopped, summary } = await takeDown(r);
+        out(`${r.id}: ${summary}`);
+        if (!stopped) {
+          process.exitCode = 1;
+          continue;
         }
         stoppedAny = true;
       }
       // Docker objects of estates without a record (a harness killed mid-start), by label.
-      const swept = await removeDocker(opts.all ? { all: true } : { root: resolve('.blackstart/estates') });
-      if (swept && swept.containers.length + swept.volumes.length + swept.networks.length > 0) {
-        out(`docker leftovers removed: ${describeRemoved(swept)}`);
+      const swept = await removeUnrecorded(opts.all ? { all: true } : { root: resolve('.blackstart/estates') });
+      if (swept) {
+        out(swept);
         stoppedAny = true;
       }
       if (!stoppedAny) out('no estate running');
@@ -114,7 +97,7 @@ export function addEstateCommands(program: Command): void {
     });
 }
 
-async function describe(r: AnyEstateRecord) {
+async function describe(r: EstateRecord) {
   let controller: { primary: string; epoch: number; promotion: string } | undefined;
   try {
     const res = await fetch(`${r.endpoints.controller}/state`, { signal: AbortSignal.timeout(1000) });
@@ -122,46 +105,5 @@ async function describe(r: AnyEstateRecord) {
   } catch {
     controller = undefined;
   }
-  let components: Record<string, boolean>;
-  if (r.runtime === 'docker') {
-    const found = await findDocker({ estate: r.id });
-    const state = new Map(found?.containers.map((c) => [c.name, c.state]));
-    components = Object.fromEntries(Object.entries(r.containers).map(([n, container]) => [n, state.get(container) === 'running']));
-  } else {
-    components = Object.fromEntries(Object.entries(r.pids).map(([n, p]) => [n, isAlive(p)]));
-  }
-  return { id: r.id, runtime: r.runtime ?? 'process', dataDir: r.dataDir, endpoints: r.endpoints, controller, components };
-}
-
-/** Is a Docker daemon configured here at all? (Process-only users pay nothing for the docker sweep.) */
-function dockerConfigured(): boolean {
-  return Boolean(process.env.DOCKER_HOST) || existsSync('/var/run/docker.sock');
-}
-
-async function findDocker(scope: Scope): Promise<Leftovers | undefined> {
-  if (!dockerConfigured()) return undefined;
-  const { findLeftovers } = await import('../services/runtime/docker/cleanup');
-  return findLeftovers(scope).catch(() => undefined);
-}
-
-/** Removes docker objects in scope; undefined when no Docker daemon answers. */
-async function removeDocker(scope: Scope): Promise<Leftovers | undefined> {
-  if (!dockerConfigured()) return undefined;
-  process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
-  const { removeLeftovers } = await import('../services/runtime/docker/cleanup');
-  try {
-    return await removeLeftovers(scope);
-  } catch (e) {
-    if (/no Docker daemon answers|ECONNREFUSED|ENOENT/.test((e as Error).message)) return undefined;
-    throw e;
-  }
-}
-
-function describeRemoved(l: Leftovers): string {
-  return `removed ${l.containers.length} containers, ${l.volumes.length} volumes, ${l.networks.length} networks`;
-}
-
-async function waitFor(check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!check() && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return { id: r.id, runtime: r.runtime, dataDir: r.dataDir, endpoints: r.endpoints, controller, components: await componentsUp(r) };
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { buildImages } from '../services/runtime/docker/images';
+import { buildImages } from '../services/runtime';
 import { packageRoot } from './paths';
 
 const out = (line: string): void => void process.stdout.write(line + '\n');

@@ -1,3 +1,4 @@
+import { zeroAttributes } from '../model/toxics';
 import { errors } from './errors';
 import type { StreamName, ToxicRecord } from './link';
 import type { Proxy } from './proxy';
@@ -25,10 +26,6 @@ export function updateToxic(toxic: ToxicRecord, body: ToxicUpdateBody): void {
   const attributes = checkAttributes(toxic.behaviour, toxic.attributes, body.attributes ?? {});
   Object.assign(toxic.attributes, attributes);
   if (body.toxicity !== undefined) toxic.toxicity = body.toxicity;
-}
-
-function zeroAttributes(behaviour: AnyToxicType): Record<string, number> {
-  return Object.fromEntries(behaviour.attributeNames.map((n: string) => [n, 0]));
 }
 
 function checkAttributes(

@@ -1,5 +1,5 @@
 import type { Fault } from './fault';
-import type { FailbackSpec } from './specs';
+import type { FailbackSpec } from '../../model/faults';
 
 /**
  * A planned switchover through the failover controller (`POST /failback`): fence the active

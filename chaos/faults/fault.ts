@@ -1,7 +1,7 @@
 import { Toxiproxy } from 'toxiproxy-node-client';
 import type { Estate } from '../../services/runtime';
 import type { RevertStep } from './revert_step';
-import type { FaultSpec } from './specs';
+import type { FaultSpec } from '../../model/faults';
 
 export type { RevertStep } from './revert_step';
 

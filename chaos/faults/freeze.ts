@@ -1,5 +1,5 @@
 import type { Fault, FaultContext, RevertStep } from './fault';
-import type { FreezeSpec } from './specs';
+import type { FreezeSpec } from '../../model/faults';
 
 /**
  * A brown-out: the component stops being scheduled (SIGSTOP / docker pause) but keeps its
@@ -10,16 +10,9 @@ export function freezeFault(id: string, spec: FreezeSpec): Fault {
     id,
     spec: { kind: 'freeze', spec },
     describe: () => `freeze ${spec.component}`,
-    revertPlan: ({ estate }: FaultContext): RevertStep[] => {
-      const component = estate.component(spec.component);
-      // Not running now (no id): apply will refuse, and there is nothing another process could undo.
-      if (estate.runtime === 'docker') return component.id ? [{ type: 'unpause', container: component.id, component: spec.component }] : [];
-      // Refusing here (before apply) beats a journal that could not undo the freeze.
-      if (estate.runtime !== 'process') throw new Error(`freeze ${spec.component}: no journaled revert for the ${estate.runtime} runtime`);
-      const pid = Number(component.id);
-      // Not running now: apply will refuse, and there is nothing another process could thaw.
-      return Number.isInteger(pid) && pid > 0 ? [{ type: 'thaw', pid, component: spec.component }] : [];
-    },
+    // How another process undoes it, as the component's runtime says (empty when it is not
+    // running now: apply will refuse, and there is nothing to undo).
+    revertPlan: ({ estate }: FaultContext): RevertStep[] => estate.component(spec.component).freezeUndo(),
     apply: async ({ estate }) => {
       await estate.component(spec.component).freeze();
     },

@@ -4,7 +4,7 @@ import { freezeFault } from './freeze';
 import { networkFault } from './network';
 import { powerCutFault } from './power_cut';
 import { powerFlapFault } from './power_flap';
-import type { FaultSpec } from './specs';
+import type { FaultSpec } from '../../model/faults';
 import { storageCutFault } from './storage_cut';
 
 /** A fault object for a resolved spec; `id` must be unique within the run (it names toxics). */

@@ -1,7 +1,7 @@
 import type { Fault, FaultContext, RevertStep } from './fault';
 import { toxicName } from './fault';
 import { addToxic, removeToxic, setEnabled } from './proxy_ops';
-import type { NetworkSpec } from './specs';
+import type { NetworkSpec } from '../../model/faults';
 
 /**
  * Any Toxiproxy toxic on any link of the estate; `down` is not a toxic in Toxiproxy but the

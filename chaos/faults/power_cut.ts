@@ -1,17 +1,17 @@
-import { join } from 'node:path';
 import type { Toxiproxy } from 'toxiproxy-node-client';
+import { estateRecordFile } from '../../model/estate_record';
 import type { Estate } from '../../services/runtime';
 import type { Fault, FaultContext, RevertStep } from './fault';
 import { toxicName } from './fault';
 import { addToxic, removeToxic } from './proxy_ops';
-import type { PowerCutSpec, Site } from './specs';
+import type { PowerCutSpec, Site } from '../../model/faults';
 
 /**
  * What another process can do about a site left without power: stop the estate (it cannot
  * restart the site cold, see RevertStep 'stop-estate').
  */
 export function stopEstatePlan(estate: Estate): RevertStep[] {
-  return [{ type: 'stop-estate', estateId: estate.id, record: join(estate.dataDir, 'estate.json') }];
+  return [{ type: 'stop-estate', estateId: estate.id, record: estateRecordFile(estate.dataDir) }];
 }
 
 /** A toxic of a site's power loss, on one of its links. */

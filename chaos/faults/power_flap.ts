@@ -1,6 +1,6 @@
 import type { Fault, FaultContext } from './fault';
 import { cutPower, darkLinks, powerRevertPlan, restorePower } from './power_cut';
-import type { PowerFlapSpec } from './specs';
+import type { PowerFlapSpec } from '../../model/faults';
 
 /**
  * Repeated interruptions (the incident had several): `times` cycles of `every` ms, each cycle

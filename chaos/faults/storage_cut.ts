@@ -1,7 +1,7 @@
 import type { Fault, FaultContext, RevertStep } from './fault';
 import { toxicName } from './fault';
 import { addToxic, removeToxic, setEnabled } from './proxy_ops';
-import type { StorageCutSpec } from './specs';
+import type { StorageCutSpec } from '../../model/faults';
 
 const DEFAULT_SLOW_MS = 500;
 

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import type { FaultSpec } from '../../chaos/faults/specs';
+import type { FaultSpec } from '../../model/faults';
+import { estateConfigSchema } from '../../services/estate/config';
+import { estateNames } from '../../services/estate/topology';
 import { drillSchema, faultName, type Drill, type DrillFault } from './schema';
 
 export interface DrillProblem {
@@ -44,9 +46,40 @@ export function parseDrill(text: string, file = '<drill>'): Drill {
       }),
     );
   }
-  const result = drillSchema.safeParse(doc.toJS() ?? {});
-  if (result.success) return result.data;
-  throw new DrillError(result.error.issues.flatMap((issue) => problemsOf(issue, doc, lineCounter, file)));
+  const input: unknown = doc.toJS() ?? {};
+  const result = drillSchema.safeParse(input);
+  // Checked on the file as written, so that they are reported beside every other problem.
+  const issues = [...(result.success ? [] : result.error.issues), ...estateIssues(input)];
+  if (result.success && issues.length === 0) return result.data;
+  throw new DrillError(issues.flatMap((issue) => problemsOf(issue, doc, lineCounter, file)));
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The names a drill gives parts of the estate that the schema cannot know: the link of a network
+ * fault and the component of a freeze must be ones the drill's estate has (services/estate).
+ * Sites are checked by the fault specs (model/faults.ts).
+ */
+function estateIssues(input: unknown): z.core.$ZodIssue[] {
+  const drill = isRecord(input) ? input : {};
+  const config = estateConfigSchema.safeParse(drill.estate ?? {});
+  const names = estateNames(config.success ? config.data : undefined);
+  const faults = Array.isArray(drill.faults) ? drill.faults : [];
+  const issues: z.core.$ZodIssue[] = [];
+  faults.forEach((fault: unknown, i) => {
+    const check = (kind: string, field: string, what: string, known: readonly string[]) => {
+      const spec = isRecord(fault) ? fault[kind] : undefined;
+      const value = isRecord(spec) ? spec[field] : undefined;
+      // Anything but a name is the schema's to report.
+      if (typeof value !== 'string' || value === '' || known.includes(value)) return;
+      const message = `no ${what} ${JSON.stringify(value)} in the estate (${what}s: ${known.join(', ')})`;
+      issues.push({ code: 'custom', path: ['faults', i, kind, field], message, input: value });
+    };
+    check('network', 'link', 'link', names.links);
+    check('freeze', 'component', 'component', names.components);
+  });
+  return issues;
 }
 
 function problemsOf(issue: z.core.$ZodIssue, doc: Document, lc: LineCounter, file: string): DrillProblem[] {
@@ -58,7 +91,9 @@ function problemsOf(issue: z.core.$ZodIssue, doc: Document, lc: LineCounter, fil
       return { file, ...where, path: [...path, key].join('.'), message: `unknown key "${key}"` };
     });
   }
-  const where = locate(doc, lc, path, false);
+  // A custom issue about a key itself (an unknown attribute) says so: point at the key, not its value.
+  const atKey = issue.code === 'custom' && issue.params?.key === true;
+  const where = locate(doc, lc, path, atKey);
   return [{ file, ...where, path: path.join('.'), message: issue.message }];
 }
 

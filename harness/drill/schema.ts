@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { estateConfigSchema } from '../../services/estate/config';
-import { FAULT_KINDS, failbackSpec, freezeSpec, networkSpec, SITES, storageCutSpec } from '../../chaos/faults/specs';
+import { FAULT_KINDS, failbackSpec, freezeSpec, networkSpec, powerCutSpec, powerFlapSpec, storageCutSpec } from '../../model/faults';
+import { duration, rate } from '../../model/units';
 import { mixSchema } from '../load/workload';
-import { duration, rate } from './units';
 
 /** A drill file (YAML): what to stand up, what load, which faults when, and the gates. */
 
@@ -33,15 +33,14 @@ const loadSchema = z
     }
   });
 
-const site = z.enum(SITES);
 const faultSchema = z
   .object({
     /** Offset from the start of the load. */
     at: duration(),
     name: z.string().min(1).optional(),
-    power_cut: z.object({ site }).strict().optional(),
-    power_flap: z.object({ site, times: z.number().int().min(1).max(20), every: duration() }).strict().optional(),
-    storage_cut: storageCutSpec.extend({ latency: duration().optional() }).strict().optional(),
+    power_cut: powerCutSpec.optional(),
+    power_flap: powerFlapSpec.optional(),
+    storage_cut: storageCutSpec.optional(),
     network: networkSpec.optional(),
     freeze: freezeSpec.optional(),
     /** A planned switchover to the other site (zero lost writes expected); its interruption is measured like a fault's. */

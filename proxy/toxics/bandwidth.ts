@@ -1,6 +1,5 @@
-import { z } from 'zod';
+import { bandwidthAttributes } from '../../model/toxics';
 import { defineToxic } from './toxic';
-import { nonNegativeInt } from './toxic';
 
 const SLICE_MS = 100;
 
@@ -10,9 +9,7 @@ const SLICE_MS = 100;
  * Rate 0 stalls the stream until the toxic changes.
  */
 export const bandwidth = defineToxic<{ rate: number }, { debt: number }>({
-  type: 'bandwidth',
-  attributeNames: ['rate'],
-  schema: z.object({ rate: nonNegativeInt() }),
+  ...bandwidthAttributes,
   newState: () => ({ debt: 0 }),
   // Like Toxiproxy's Pipe restarting with a zero sleep: debt run up at an old rate (or cut short
   // by an interruption) must not delay the stream once the chain restarts.

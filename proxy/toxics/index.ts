@@ -11,7 +11,7 @@ import { timeout } from './timeout';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyToxicType = ToxicType<any, any>;
 
-/** Toxic types by the name the API uses; adding a toxic means one file and one line here. */
+/** Toxic types by the name the API uses; adding a toxic means its attributes in model/toxics.ts, one file and one line here. */
 export const toxicTypes: ReadonlyMap<string, AnyToxicType> = new Map(
   [latency, bandwidth, slowClose, timeout, resetPeer, slicer, limitData, noop].map((t) => [t.type, t as AnyToxicType]),
 );

@@ -1,11 +1,9 @@
-import { z } from 'zod';
-import { defineToxic, nonNegativeInt } from './toxic';
+import { latencyAttributes } from '../../model/toxics';
+import { defineToxic } from './toxic';
 
 /** Each chunk is released at its read time + latency +/- uniform jitter; order is kept. */
 export const latency = defineToxic({
-  type: 'latency',
-  attributeNames: ['latency', 'jitter'],
-  schema: z.object({ latency: nonNegativeInt(), jitter: nonNegativeInt() }),
+  ...latencyAttributes,
   async pipe(chunk, ctx) {
     const { latency: base, jitter } = ctx.attributes;
     const delay = base + (jitter > 0 ? Math.floor(Math.random() * (2 * jitter + 1)) - jitter : 0);

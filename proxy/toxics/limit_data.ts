@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { defineToxic, nonNegativeInt } from './toxic';
+import { limitDataAttributes } from '../../model/toxics';
+import { defineToxic } from './toxic';
 
 /**
  * Forwards at most `bytes` per connection and direction, cutting the chunk that crosses the
@@ -8,9 +8,7 @@ import { defineToxic, nonNegativeInt } from './toxic';
  * starts when the toxic is added and survives updates.
  */
 export const limitData = defineToxic<{ bytes: number }, { sent: number; ended: boolean }>({
-  type: 'limit_data',
-  attributeNames: ['bytes'],
-  schema: z.object({ bytes: nonNegativeInt() }),
+  ...limitDataAttributes,
   newState: () => ({ sent: 0, ended: false }),
   async pipe(chunk, ctx) {
     if (ctx.state.ended) return;

@@ -1,10 +1,8 @@
-import { z } from 'zod';
+import { noopAttributes } from '../../model/toxics';
 import { defineToxic } from './toxic';
 
 /** Passes everything through; a real Toxiproxy type, useful to test the chain itself. */
 export const noop = defineToxic<Record<string, never>>({
-  type: 'noop',
-  attributeNames: [],
-  schema: z.object({}) as unknown as z.ZodType<Record<string, never>>,
+  ...noopAttributes,
   pipe: (chunk, ctx) => ctx.next(chunk),
 });

@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { defineToxic, nonNegativeInt } from './toxic';
+import { resetPeerAttributes } from '../../model/toxics';
+import { defineToxic } from './toxic';
 
 /**
  * On the first chunk (or end of stream) in this direction, discards it, waits `timeout` ms and
@@ -7,9 +7,7 @@ import { defineToxic, nonNegativeInt } from './toxic';
  * (SO_LINGER 0 in Toxiproxy), else with a FIN.
  */
 export const resetPeer = defineToxic<{ timeout: number }, { fired: boolean }>({
-  type: 'reset_peer',
-  attributeNames: ['timeout'],
-  schema: z.object({ timeout: nonNegativeInt() }),
+  ...resetPeerAttributes,
   newState: () => ({ fired: false }),
   pipe: (_chunk, ctx) => fire(ctx),
   end: (ctx) => fire(ctx),

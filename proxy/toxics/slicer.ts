@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { defineToxic, nonNegativeInt } from './toxic';
+import { slicerAttributes } from '../../model/toxics';
+import { defineToxic } from './toxic';
 
 type SlicerAttributes = { average_size: number; size_variation: number; delay: number };
 
@@ -8,14 +8,7 @@ type SlicerAttributes = { average_size: number; size_variation: number; delay: n
  * piece is within size_variation of average_size; waits `delay` microseconds after each piece.
  */
 export const slicer = defineToxic<SlicerAttributes>({
-  type: 'slicer',
-  attributeNames: ['average_size', 'size_variation', 'delay'],
-  schema: z.object({
-    // 0 makes the real server recurse until it crashes: refused here.
-    average_size: nonNegativeInt().min(1, { error: 'must be at least 1 (0 crashes Toxiproxy)' }),
-    size_variation: nonNegativeInt(),
-    delay: nonNegativeInt(),
-  }),
+  ...slicerAttributes,
   async pipe(chunk, ctx) {
     const { average_size, size_variation, delay } = ctx.attributes;
     const cuts = sliceOffsets(0, chunk.data.length, average_size, size_variation);

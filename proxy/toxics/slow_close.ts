@@ -1,11 +1,9 @@
-import { z } from 'zod';
-import { defineToxic, nonNegativeInt } from './toxic';
+import { slowCloseAttributes } from '../../model/toxics';
+import { defineToxic } from './toxic';
 
 /** Data passes unchanged; when this direction reaches end of stream, the close waits `delay` ms. */
 export const slowClose = defineToxic({
-  type: 'slow_close',
-  attributeNames: ['delay'],
-  schema: z.object({ delay: nonNegativeInt() }),
+  ...slowCloseAttributes,
   pipe: (chunk, ctx) => ctx.next(chunk),
   async end(ctx) {
     await ctx.sleep(ctx.attributes.delay);

@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { defineToxic, nonNegativeInt, type ToxicContext } from './toxic';
+import { timeoutAttributes } from '../../model/toxics';
+import { defineToxic, type ToxicContext } from './toxic';
 
 interface TimeoutState {
   timer?: NodeJS.Timeout;
@@ -17,9 +17,7 @@ type Ctx = ToxicContext<{ timeout: number }, TimeoutState>;
  * drained, so data the other direction holds (e.g. in a latency toxic) is still delivered.
  */
 export const timeout = defineToxic<{ timeout: number }, TimeoutState>({
-  type: 'timeout',
-  attributeNames: ['timeout'],
-  schema: z.object({ timeout: nonNegativeInt() }),
+  ...timeoutAttributes,
   newState: () => ({}),
   start(ctx) {
     arm(ctx);

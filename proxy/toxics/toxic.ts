@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { ToxicAttributes } from '../../model/toxics';
 
 /** A piece of one direction of a connection, stamped with the time it was read (ms, monotonic). */
 export interface Chunk {
@@ -32,15 +32,11 @@ export interface ToxicContext<A, S> {
 }
 
 /**
- * One toxic type: its attribute schema and a transform over one direction of a connection.
- * Optional hooks are used only by the toxics that need them.
+ * One toxic type: its type name, attribute names and schema (model/toxics.ts, shared with the
+ * drill file) and a transform over one direction of a connection. Optional hooks are used only
+ * by the toxics that need them.
  */
-export interface ToxicType<A extends Record<string, number> = Record<string, number>, S = undefined> {
-  readonly type: string;
-  /** Attribute names in the order Toxiproxy emits them. */
-  readonly attributeNames: readonly (keyof A & string)[];
-  /** Validates a full attribute set (after defaults and merging). */
-  readonly schema: z.ZodType<A>;
+export interface ToxicType<A extends Record<string, number> = Record<string, number>, S = undefined> extends ToxicAttributes<A> {
   newState?(): S;
   /** The stage starts (at connect or after a chain change). */
   start?(ctx: ToxicContext<A, S>): void;
@@ -52,13 +48,6 @@ export interface ToxicType<A extends Record<string, number> = Record<string, num
   /** The toxic was removed while this connection was live and the toxic applied to it. */
   removed?(ctx: ToxicContext<A, S>): void;
 }
-
-/** Integer attribute, never negative: Toxiproxy takes int64 and crashes or misbehaves on negatives. */
-export const nonNegativeInt = () =>
-  z
-    .number({ error: (i) => `must be an integer, got ${JSON.stringify(i.input)}` })
-    .int({ error: (i) => `must be an integer, got ${JSON.stringify(i.input)}` })
-    .min(0, { error: (i) => `must not be negative, got ${JSON.stringify(i.input)}` });
 
 export function defineToxic<A extends Record<string, number>, S = undefined>(
   t: ToxicType<A, S>,

@@ -55,6 +55,24 @@ export function componentNames(): string[] {
   return ['proxy', ...SITES.flatMap((s) => [`${s}-san`, ...SERVICES.map((svc) => `${s}-${svc}`)]), 'controller', 'frontdoor'];
 }
 
+/** The names a drill may use for an estate's parts: what a fault can act on. */
+export interface EstateNames {
+  /** Proxies (network faults). */
+  links: string[];
+  /** Processes or containers (freeze). */
+  components: string[];
+  /** Power domains (power_cut, power_flap, storage_cut). */
+  sites: Site[];
+}
+
+/**
+ * The links, components and sites of an estate of this configuration. Every configuration has
+ * the same layout today; the configuration is taken so a caller need not know that.
+ */
+export function estateNames(_config?: EstateConfig): EstateNames {
+  return { links: proxyNames(), components: componentNames(), sites: [...SITES] };
+}
+
 /** Where components run: on the harness's host (the default), or each at its own address. */
 export interface Placement {
   bind: string;

@@ -4,6 +4,12 @@ import type { DockerStartOptions } from './docker/runtime';
 import { startProcessEstate, type StartOptions } from './process/runtime';
 import type { Estate } from './runtime';
 
+/**
+ * The one interface to the runtimes: start an estate on the runtime its configuration names, and
+ * deal with one from its record afterwards, without knowing which runtime runs it. The docker
+ * runtime's code is loaded only when a docker estate (or its record, or its images) is asked for.
+ */
+
 /** Starts an estate on the runtime its configuration names. */
 export async function startEstate(input: EstateConfigInput = {}, options: StartOptions & DockerStartOptions = {}): Promise<Estate> {
   const config = parseEstateConfig(input);
@@ -20,4 +26,7 @@ export async function startEstate(input: EstateConfigInput = {}, options: StartO
   }
 }
 
-export type { Estate, ComponentHandle, SiteHandle, EstateEndpoints } from './runtime';
+export type { Estate, ComponentHandle, SiteHandle, EstateEndpoints, FreezeUndo, ProxyServer } from './runtime';
+export type { EstateRecord } from '../../model/estate_record';
+export { componentsUp, findEstateRecords, findLeftovers, isAlive, killEstate, readEstateRecord, removeLeftovers, removeUnrecorded, takeDown, undoFreeze, type Leftovers, type Scope } from './records';
+export { buildImages, type BuildOptions, type BuiltImage } from './images';

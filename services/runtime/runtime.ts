@@ -1,5 +1,8 @@
+import type { EstateEndpoints, FreezeUndo, ProxyServer } from '../../model/estate_record';
 import type { EstateConfig } from '../estate/config';
-import type { Service, Site, Topology } from '../estate/topology';
+import type { Site, Topology } from '../estate/topology';
+
+export type { EstateEndpoints, FreezeUndo, ProxyServer };
 
 /**
  * A running component as the harness sees it: enough to cut its power or freeze it.
@@ -24,6 +27,11 @@ export interface ComponentHandle {
   /** Stop scheduling it, sockets left open (SIGSTOP / docker pause). */
   freeze(): void | Promise<void>;
   thaw(): void | Promise<void>;
+  /**
+   * How another process undoes a freeze of it as it runs now (the rollback journal's step: thaw
+   * its pid, or unpause its container); empty while it is not running, as there is nothing to undo.
+   */
+  freezeUndo(): FreezeUndo[];
 }
 
 export interface SiteHandle {
@@ -33,17 +41,6 @@ export interface SiteHandle {
   powerCut(): void | Promise<void>;
   /** Every killed component of the site started cold. */
   restore(): Promise<void>;
-}
-
-export interface EstateEndpoints {
-  /** The Toxiproxy API every link is configured through. */
-  proxyApi: string;
-  controller: string;
-  /** The front door's own admin (not proxied). */
-  frontdoorAdmin: string;
-  /** What clients use: the front door through its proxy, one base URL per service. */
-  services: Record<Service, string>;
-  sites: Record<Site, { sanAdmin: string; apps: Record<Service, string> }>;
 }
 
 /** A started estate (testcontainers' "started" object): use it, then stop() it. */
@@ -56,7 +53,7 @@ export interface Estate {
   /** Where the estate keeps its record and logs on the harness's host (the docker runtime keeps SAN data in volumes). */
   readonly dataDir: string;
   /** What serves the proxies: the embedded Toxiproxy-compatible server, or the real Toxiproxy (docker, where its image is present). */
-  readonly proxyServer?: { kind: 'embedded' | 'toxiproxy'; image?: string };
+  readonly proxyServer?: ProxyServer;
   site(name: Site): SiteHandle;
   component(name: string): ComponentHandle;
   readonly components: readonly ComponentHandle[];

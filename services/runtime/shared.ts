@@ -1,5 +1,27 @@
-import { SERVICES, SITES, type Site, type Topology } from '../estate/topology';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { estateRecordFile, type EstateRecord, type ProxyServer } from '../../model/estate_record';
+import type { EstateConfig } from '../estate/config';
+import type { ComponentSpec } from '../estate/components';
+import { allocateTopology, proxySpecs, SERVICES, SITES, type Placement, type ProxySpec, type Site, type Topology } from '../estate/topology';
 import type { ComponentHandle, Estate, EstateEndpoints, SiteHandle } from './runtime';
+
+/** A component as a runtime holds it: its handle and the spec it was started from. */
+export interface RuntimeComponent extends ComponentHandle {
+  readonly spec: ComponentSpec;
+}
+
+/** What every runtime's component has alike: its name and site, from its spec. */
+export abstract class SpecComponent {
+  constructor(readonly spec: ComponentSpec) {}
+
+  get name(): string {
+    return this.spec.name;
+  }
+  get site(): Site | undefined {
+    return this.spec.site;
+  }
+}
 
 /** A new estate's id: time, harness pid, and a random suffix (unique across harnesses on one host). */
 export function newEstateId(): string {
@@ -76,6 +98,150 @@ export function estateLookups(sites: Map<Site, SiteHandle>, byName: Map<string, 
       const c = byName.get(name);
       if (!c) throw new Error(`unknown component ${name}; components: ${[...byName.keys()].join(', ')}`);
       return c;
+    },
+  };
+}
+
+/** Whether a process with this pid exists (a harness, or a component of the process runtime). */
+export function isAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Is a Docker daemon configured here at all? (Process-only users pay nothing for a docker sweep or check.) */
+export function dockerConfigured(): boolean {
+  return Boolean(process.env.DOCKER_HOST) || existsSync('/var/run/docker.sock');
+}
+
+/** Where a new estate lives and what it listens on: the same for every runtime but the placement. */
+export interface EstateLayout {
+  id: string;
+  /** The state directory estates are kept under (the docker runtime labels its objects with it). */
+  stateRoot: string;
+  dataDir: string;
+  /** Its record: what `blackstart down/status/restore` read. */
+  recordFile: string;
+  topology: Topology;
+  /** The proxies to create at start (also written to dataDir/proxies.json). */
+  proxies: ProxySpec[];
+  endpoints: EstateEndpoints;
+}
+
+/**
+ * A new estate's id, data directory (with its logs directory) and ports, its proxies written to
+ * dataDir/proxies.json. Estates keep state under `stateRoot` (default .blackstart/estates) unless
+ * the configuration names a data_dir.
+ */
+export async function layOutEstate(config: EstateConfig, stateRoot: string | undefined, placement: (id: string) => Placement): Promise<EstateLayout> {
+  const id = newEstateId();
+  const root = resolve(stateRoot ?? '.blackstart/estates');
+  const dataDir = resolve(config.data_dir ?? join(root, id));
+  mkdirSync(join(dataDir, 'logs'), { recursive: true });
+  const topology = await allocateTopology(config, placement(id));
+  const proxies = proxySpecs(topology);
+  writeFileSync(join(dataDir, 'proxies.json'), JSON.stringify(proxies, null, 2));
+  return { id, stateRoot: root, dataDir, recordFile: estateRecordFile(dataDir), topology, proxies, endpoints: endpointsOf(topology) };
+}
+
+/** The fields every runtime's record has but `pids`, as of now. */
+export function recordFields(layout: EstateLayout): Pick<EstateRecord, 'id' | 'dataDir' | 'startedAt' | 'harnessPid' | 'endpoints'> {
+  return { id: layout.id, dataDir: layout.dataDir, startedAt: new Date().toISOString(), harnessPid: process.pid, endpoints: layout.endpoints };
+}
+
+export function writeEstateRecord(record: EstateRecord): void {
+  writeFileSync(estateRecordFile(record.dataDir), JSON.stringify(record, null, 2));
+}
+
+/**
+ * Starts the components in dependency order and waits for the estate to serve through the front
+ * door. The links first; every other component waits for its peers by itself (apps retry the SAN,
+ * the SAN polls the controller, the controller arms only after a first healthy heartbeat). The
+ * first component that fails fails the start: its error as `failed` words it (by default as it is).
+ */
+export async function startInOrder<C extends RuntimeComponent>(
+  components: readonly C[],
+  launch: (c: C) => Promise<void>,
+  opts: { endpoints: EstateEndpoints; readyTimeoutMs: number; log: (line: string) => void; failed?: (name: string, reason: unknown) => unknown },
+): Promise<void> {
+  const groups = [components.filter((c) => c.name === 'proxy'), components.filter((c) => c.name !== 'proxy')];
+  for (const group of groups) {
+    const started = await Promise.allSettled(group.map(launch));
+    const failedAt = started.findIndex((r) => r.status === 'rejected');
+    if (failedAt >= 0) {
+      const reason = (started[failedAt] as PromiseRejectedResult).reason;
+      throw opts.failed ? opts.failed(group[failedAt].name, reason) : reason;
+    }
+    opts.log(`started ${group.map((c) => c.name).join(', ')}`);
+  }
+  await waitServing(opts.endpoints, opts.readyTimeoutMs);
+}
+
+/** `void` when every result is (the process runtime's signals), else a promise of them all, its rejection handled. */
+function settled(results: (void | Promise<void>)[]): void | Promise<void> {
+  if (results.every((r) => r === undefined)) return;
+  const all = Promise.all(results).then(() => undefined);
+  all.catch(() => undefined); // each failure is logged by its component
+  return all;
+}
+
+export interface EstateParts<C extends RuntimeComponent> {
+  layout: EstateLayout;
+  runtime: 'process' | 'docker';
+  config: EstateConfig;
+  proxyServer: ProxyServer;
+  components: readonly C[];
+  /** A cold start of one component (after a power cut). */
+  start: (c: C) => Promise<void>;
+  /** After a site's SAN, its other components: one after the other, or all at once. */
+  restoreApps: 'one-by-one' | 'together';
+  /** Stops every component; the record is removed once it has returned. */
+  stop: () => Promise<void>;
+}
+
+/** The `Estate` a runtime returns: its sites, its lookups, and a stop() that runs once. */
+export function assembleEstate<C extends RuntimeComponent>(parts: EstateParts<C>): Estate {
+  const { layout, components, start } = parts;
+  const sites = new Map<Site, SiteHandle>(
+    SITES.map((name) => {
+      const processes = components.filter((c) => c.site === name);
+      const handle: SiteHandle = {
+        name,
+        processes,
+        // Every kill request sent before any is awaited: the site goes dark at once.
+        powerCut: () => settled(processes.map((c) => c.kill())),
+        restore: async () => {
+          const down = processes.filter((c) => !c.running);
+          // The array first: apps on a cold site wait for storage, as on real hardware.
+          for (const c of down.filter((c) => c.spec.kind === 'san')) await start(c);
+          const apps = down.filter((c) => c.spec.kind !== 'san');
+          if (parts.restoreApps === 'together') await Promise.all(apps.map(start));
+          else for (const c of apps) await start(c);
+        },
+      };
+      return [name, handle];
+    }),
+  );
+  let stopped = false;
+  return {
+    id: layout.id,
+    runtime: parts.runtime,
+    config: parts.config,
+    topology: layout.topology,
+    endpoints: layout.endpoints,
+    dataDir: layout.dataDir,
+    proxyServer: parts.proxyServer,
+    components,
+    ...estateLookups(sites, new Map(components.map((c) => [c.name, c]))),
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await parts.stop();
+      rmSync(layout.recordFile, { force: true });
     },
   };
 }

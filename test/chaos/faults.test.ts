@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyFault, revertFault } from '../../chaos/apply';
 import { createFault, faultContext, type Fault, type FaultContext } from '../../chaos/faults';
-import type { FaultSpec } from '../../chaos/faults/specs';
+import type { FaultSpec } from '../../model/faults';
 import { Journal, readJournal } from '../../chaos/journal';
 import { checkResidue } from '../../chaos/residue';
 import { restoreAll } from '../../chaos/restore';

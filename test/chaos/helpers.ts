@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { listProxies } from '../../chaos/faults/proxy_ops';
-import { processState } from '../../chaos/revert_steps';
+import { processState } from '../../services/runtime/process/records';
 
 /** Gone or a zombie: a killed process whose parent (maybe init, maybe nobody) has not reaped it. */
 export function isDead(pid: number): boolean {

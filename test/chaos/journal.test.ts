@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Fault, FaultContext } from '../../chaos/faults/fault';
 import { findJournals, Journal, readJournal } from '../../chaos/journal';
 import { restoreAll } from '../../chaos/restore';
+import { estateRecordFile, type EstateRecord } from '../../model/estate_record';
 import type { Estate } from '../../services/runtime';
 import { readLines } from './helpers';
 
@@ -15,6 +16,15 @@ const UNREACHABLE_API = 'http://127.0.0.1:1';
 
 function fakeContext(dataDir: string): FaultContext {
   return { estate: { id: 'estate-x', runtime: 'process', dataDir } as unknown as Estate, toxiproxy: undefined as never };
+}
+
+/** The record of an estate whose harness is `harnessPid`, as the process runtime writes it (nothing listens). */
+function writeRecord(dataDir: string, harnessPid: number): void {
+  const services = { pas: UNREACHABLE_API, booking: UNREACHABLE_API, theatre: UNREACHABLE_API };
+  const site = { sanAdmin: UNREACHABLE_API, apps: services };
+  const endpoints = { proxyApi: UNREACHABLE_API, controller: UNREACHABLE_API, frontdoorAdmin: UNREACHABLE_API, services, sites: { dc1: site, dc2: site } };
+  const record: EstateRecord = { id: 'estate-x', runtime: 'process', dataDir, startedAt: new Date().toISOString(), harnessPid, endpoints, pids: {} };
+  writeFileSync(estateRecordFile(dataDir), JSON.stringify(record));
 }
 
 function fakeFault(id: string): Fault {
@@ -123,7 +133,7 @@ describe('restoreAll without an estate', () => {
     const dataDir = join(root, 'estate');
     mkdirSync(dataDir);
     // The estate still has a record (so its proxy should answer), but its proxy API does not.
-    writeFileSync(join(dataDir, 'estate.json'), JSON.stringify({ id: 'estate-x', runtime: 'process', dataDir, harnessPid: Number(deadPid()), pids: {} }));
+    writeRecord(dataDir, Number(deadPid()));
     const path = leftJournal(root, 'dead', Number(deadPid()), dataDir);
     const report = await restoreAll({ root, stopEstates: false });
     expect(report).toMatchObject({ undone: 0, failed: 1, ok: false });
@@ -140,11 +150,29 @@ describe('restoreAll without an estate', () => {
     expect(await restoreAll({ root })).toMatchObject({ journals: [], ok: true });
   });
 
+  it('a corrupt estate record is a failed stop naming the file and the field', async () => {
+    const dataDir = join(root, 'estate');
+    mkdirSync(dataDir);
+    const file = join(dataDir, 'estate.json');
+    writeFileSync(file, JSON.stringify({ id: 'estate-x', runtime: 'process', dataDir, harnessPid: Number(deadPid()), pids: {} }));
+    leftJournal(root, 'corrupt', Number(deadPid()), dataDir);
+    const report = await restoreAll({ root });
+    expect(report).toMatchObject({ estatesFailed: 1, ok: false });
+    expect(report.journals[0].estates[0]).toMatchObject({ outcome: 'failed', detail: expect.stringContaining(file) });
+    expect(report.journals[0].estates[0].detail).toMatch(/invalid estate record: .*endpoints: /);
+    expect(existsSync(file)).toBe(true);
+
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), runtime: 'kubernetes' }));
+    expect((await restoreAll({ root })).journals[0].estates[0].detail).toMatch(/runtime: .*'process' \| 'docker'/);
+    writeFileSync(file, '{"id": "estate-x", ');
+    expect((await restoreAll({ root })).journals[0].estates[0].detail).toMatch(/invalid estate record: not JSON/);
+  });
+
   it('`blackstart restore` exits 1 and says so when a revert fails', () => {
     const dataDir = join(root, 'estate');
     mkdirSync(dataDir);
     // The estate's harness is alive (so restore leaves the estate alone), its proxy API is not.
-    writeFileSync(join(dataDir, 'estate.json'), JSON.stringify({ id: 'estate-x', runtime: 'process', dataDir, harnessPid: process.ppid, pids: {} }));
+    writeRecord(dataDir, process.ppid);
     leftJournal(root, 'stuck', Number(deadPid()), dataDir);
     const cli = spawnSync(process.execPath, [resolve(__dirname, '..', '..', 'bin', 'blackstart.js'), 'restore'], { cwd: root, encoding: 'utf8' });
     expect(cli.status).toBe(1);

@@ -1,7 +1,7 @@
 import { Pool } from 'undici';
 import { createFault, faultContext, type FaultContext } from '../../chaos/faults';
 import { checkResidue } from '../../chaos/residue';
-import { processState } from '../../chaos/revert_steps';
+import { processState } from '../../services/runtime/process/records';
 import type { Estate } from '../../services/runtime';
 import { book, slots, startTestEstate, until } from '../helpers/estate';
 

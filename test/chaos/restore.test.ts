@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readJournal } from '../../chaos/journal';
 import { restoreAll } from '../../chaos/restore';
-import { findEstateRecords, killEstate } from '../../services/runtime/process/records';
+import { findEstateRecords, killEstate } from '../../services/runtime';
 import { isDead, isPaused, proxyResidue } from './helpers';
 
 jest.setTimeout(90_000);
@@ -55,13 +55,13 @@ async function sigkill(child: ChildProcess): Promise<void> {
 }
 
 /** Whatever a failed test left: the estate the fixture started in `cwd`. */
-function cleanUp(cwd: string): void {
-  for (const record of findEstateRecords(join(cwd, '.blackstart', 'estates'))) killEstate(record);
+async function cleanUp(cwd: string): Promise<void> {
+  for (const record of findEstateRecords(join(cwd, '.blackstart', 'estates'))) await killEstate(record);
 }
 
 describe('journal and restore after the harness is SIGKILLed', () => {
   const cwds: string[] = [];
-  afterAll(() => cwds.forEach(cleanUp));
+  afterAll(() => Promise.all(cwds.map(cleanUp)));
 
   it('restoreAll removes the toxic, enables the proxy, thaws the process, then stops the orphaned estate', async () => {
     const cwd = mkdtempSync(join(tmpdir(), 'blackstart-restore-'));

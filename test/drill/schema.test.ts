@@ -1,5 +1,5 @@
 import { DrillError, parseDrill } from '../../harness/drill/load';
-import { parseDuration, parseRate } from '../../harness/drill/units';
+import { parseDuration, parseRate } from '../../model/units';
 import { plan } from '../../harness/drill_commands';
 import { loadDrill } from '../../harness/drill/load';
 import { readdirSync } from 'node:fs';

@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEstate } from '../../services/runtime';
 import { ConfigError, loadEstateConfig } from '../../services/estate/config';
-import { isAlive } from '../../services/runtime/process/records';
+import { isAlive } from '../../services/runtime';
 import { CLI, runNode } from '../helpers/drill';
 import { blockedPorts } from '../helpers/net';
 
@@ -50,6 +50,21 @@ describe('blackstart up / status / down', () => {
     const down = run(['down'], cwd);
     expect(await down.exited).toBe(0);
     expect(down.out()).toMatch(/stopped \(killed .*dc1-san/);
+  });
+});
+
+describe('estate records', () => {
+  it('a corrupt record: status and down name the file and the field', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'blackstart-cli-'));
+    const dir = join(cwd, '.blackstart', 'estates', 'estate-x');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'estate.json');
+    writeFileSync(file, JSON.stringify({ id: 'estate-x', runtime: 'process', dataDir: dir, startedAt: 'now', harnessPid: 1, pids: {} }));
+    for (const command of ['status', 'down']) {
+      const r = run([command], cwd);
+      expect(await r.exited).toBe(2);
+      expect(r.err()).toContain(`${file}: invalid estate record: endpoints: `);
+    }
   });
 });
 

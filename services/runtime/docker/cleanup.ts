@@ -1,12 +1,11 @@
 /**
  * What the docker runtime labels, and how everything it started is found and removed again:
  * by the runtime itself (stop, failed start, process exit), by `blackstart down`, and by
- * `blackstart restore` (through killEstate) after a killed harness.
+ * `blackstart restore` (through killEstate, records.ts) after a killed harness.
  */
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import type Dockerode from 'dockerode';
-import type { EstateEndpoints } from '../runtime';
 import { dockerClient } from './images';
 
 /** Labels on every container, volume and network of a docker estate. */
@@ -22,23 +21,6 @@ export const LABELS = {
   /** The harness process that started it. */
   harness: 'blackstart.harness',
 } as const;
-
-/** The record `blackstart down/status/restore` read; `pids` is empty (there for readers of process records). */
-export interface DockerEstateRecord {
-  id: string;
-  runtime: 'docker';
-  dataDir: string;
-  startedAt: string;
-  harnessPid: number;
-  endpoints: EstateEndpoints;
-  pids: Record<string, number | undefined>;
-  root: string;
-  network: string;
-  volumes: string[];
-  /** Component name -> container name. */
-  containers: Record<string, string>;
-  proxyServer: { kind: 'embedded' | 'toxiproxy'; image?: string };
-}
 
 export interface Leftovers {
   containers: { id: string; name: string; estate: string; state: string }[];

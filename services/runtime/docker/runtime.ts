@@ -17,17 +17,18 @@
  *   stop(), a failed start, the process's exit; `blackstart down` removes what a killed harness left.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { withTimeout } from '../../../lib/timeout';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
 import type { StartedTestContainer, WaitStrategy } from 'testcontainers';
+import { withTimeout } from '../../../lib/timeout';
+import type { FreezeUndo } from '../../../model/estate_record';
 import { parseEstateConfig, type EstateConfig, type EstateConfigInput } from '../../estate/config';
 import { componentSpecs, type ComponentSpec } from '../../estate/components';
-import { allocateTopology, proxySpecs, SITES, type Site } from '../../estate/topology';
-import type { ComponentHandle, Estate, SiteHandle } from '../runtime';
-import { endpointsOf, estateLookups, newEstateId, waitHealthy, waitServing } from '../shared';
-import { LABELS, removeLeftovers, trackEstate, untrackEstate, type DockerEstateRecord } from './cleanup';
+import { SITES, type Site } from '../../estate/topology';
+import type { Estate } from '../runtime';
+import { assembleEstate, layOutEstate, recordFields, SpecComponent, startInOrder, waitHealthy, writeEstateRecord, type RuntimeComponent } from '../shared';
+import { LABELS, removeLeftovers, trackEstate, untrackEstate } from './cleanup';
 import { CODE_LABEL, currentCode, dockerClient, ESTATE_IMAGE, imageLabels, PROXY_IMAGE, TOXIPROXY_IMAGE } from './images';
 
 export interface DockerStartOptions {
@@ -122,16 +123,19 @@ class HealthEndpointWait implements WaitStrategy {
   }
 
   async waitUntilReady(container: Dockerode.Container): Promise<void> {
-    const alive = throttled(async () => (await container.inspect()).State.Running);
-    try {
-      await waitHealthy(this.url, this.timeoutMs, alive, () => 'the container exited during start-up');
-    } catch (e) {
-      throw new Error(`${(e as Error).message}; its log:\n${await logTail(this.docker, container.id)}`);
-    }
+    await waitContainerHealthy(this.docker, container.id, this.url, this.timeoutMs);
   }
 }
 
-class DockerComponent implements ComponentHandle {
+/** Polls a health endpoint while the container runs; a failure carries the container's log tail. */
+async function waitContainerHealthy(docker: Dockerode, container: string, url: string, timeoutMs: number): Promise<void> {
+  const alive = throttled(async () => (await docker.getContainer(container).inspect()).State.Running);
+  await waitHealthy(url, timeoutMs, alive, () => 'the container exited during start-up').catch(async (e: Error) => {
+    throw new Error(`${e.message}; its log:\n${await logTail(docker, container)}`);
+  });
+}
+
+class DockerComponent extends SpecComponent implements RuntimeComponent {
   containerId: string | undefined;
   private state: 'new' | 'running' | 'killed' | 'removed' = 'new';
   frozen = false;
@@ -139,20 +143,16 @@ class DockerComponent implements ComponentHandle {
   private pending: Promise<unknown> = Promise.resolve();
 
   constructor(
-    readonly spec: ComponentSpec,
+    spec: ComponentSpec,
     readonly container: string,
     private readonly docker: Dockerode,
     private readonly create: () => Promise<StartedTestContainer>,
     private readonly readyTimeoutMs: number,
     private readonly log: (line: string) => void,
-  ) {}
+  ) {
+    super(spec);
+  }
 
-  get name() {
-    return this.spec.name;
-  }
-  get site() {
-    return this.spec.site;
-  }
   get id() {
     return this.running ? this.containerId : undefined;
   }
@@ -185,13 +185,8 @@ class DockerComponent implements ComponentHandle {
     await this.queue('start', () => this.docker.getContainer(this.container).start());
     this.state = 'running';
     this.frozen = false;
-    await waitHealthy(
-      this.spec.healthUrl,
-      this.readyTimeoutMs,
-      throttled(async () => (await this.docker.getContainer(this.container).inspect()).State.Running),
-      () => 'the container exited during start-up',
-    ).catch(async (e: Error) => {
-      throw new Error(`${this.name}: ${e.message}; its log:\n${await logTail(this.docker, this.container)}`);
+    await waitContainerHealthy(this.docker, this.container, this.spec.healthUrl, this.readyTimeoutMs).catch((e: Error) => {
+      throw new Error(`${this.name}: ${e.message}`);
     });
   }
 
@@ -232,6 +227,11 @@ class DockerComponent implements ComponentHandle {
       // Another process (`blackstart restore --force`) may have unpaused it already: not an error.
       if ((await c.inspect()).State.Paused) await c.unpause();
     });
+  }
+
+  freezeUndo(): FreezeUndo[] {
+    // Not running now (no id): a freeze will refuse, and there is nothing another process could undo.
+    return this.id ? [{ type: 'unpause', container: this.id, component: this.name }] : [];
   }
 
   markRemoved(): void {
@@ -296,37 +296,25 @@ async function startOnce(config: EstateConfig, options: DockerStartOptions): Pro
   const proxyServer = toxiproxyPresent ? { kind: 'toxiproxy' as const, image: TOXIPROXY_IMAGE } : { kind: 'embedded' as const, image: images.proxy };
   log(`proxies: ${proxyServer.kind === 'toxiproxy' ? `the real Toxiproxy (${TOXIPROXY_IMAGE})` : `the embedded Toxiproxy-compatible server (${images.proxy}; ${TOXIPROXY_IMAGE} is not present locally)`}`);
 
-  const id = newEstateId();
-  const stateRoot = resolve(options.stateRoot ?? '.blackstart/estates');
-  const dataDir = resolve(config.data_dir ?? join(stateRoot, id));
-  mkdirSync(join(dataDir, 'logs'), { recursive: true });
   // Ports below the ephemeral range (32768+ on Linux): the daemon binds them seconds after they
   // were found free, and an outgoing connection could take an ephemeral one meanwhile.
-  const topology = await allocateTopology(config, { bind: '0.0.0.0', hostOf: (c) => containerName(id, c), portRange: [10000, 20000] });
-  const proxies = proxySpecs(topology);
-  writeFileSync(join(dataDir, 'proxies.json'), JSON.stringify(proxies, null, 2));
+  const layout = await layOutEstate(config, options.stateRoot, (id) => ({ bind: '0.0.0.0', hostOf: (c) => containerName(id, c), portRange: [10000, 20000] }));
+  const { id, stateRoot, dataDir, recordFile, topology, proxies } = layout;
   const specs = componentSpecs(config, topology, { proxyConfig: PROXY_CONFIG, sanDataDir: () => SAN_DATA, controllerState: CONTROLLER_STATE });
-  const endpoints = endpointsOf(topology);
   const network = networkName(id);
   const volumes = SITES.map((s) => volumeName(id, s));
   const baseLabels = { [LABELS.estate]: id, [LABELS.root]: stateRoot, [LABELS.harness]: String(process.pid) };
-  const recordFile = join(dataDir, 'estate.json');
-  const record: DockerEstateRecord = {
-    id,
+  // The record first: a harness killed during the start leaves something `blackstart down` finds.
+  writeEstateRecord({
+    ...recordFields(layout),
     runtime: 'docker',
-    dataDir,
-    startedAt: new Date().toISOString(),
-    harnessPid: process.pid,
-    endpoints,
     pids: {},
     root: stateRoot,
     network,
     volumes,
     containers: Object.fromEntries(specs.map((s) => [s.name, containerName(id, s.name)])),
     proxyServer,
-  };
-  // The record first: a harness killed during the start leaves something `blackstart down` finds.
-  writeFileSync(recordFile, JSON.stringify(record, null, 2));
+  });
   trackEstate(id, recordFile);
 
   /** The ports of a component the harness reaches: published on the host under the same number. */
@@ -373,9 +361,7 @@ async function startOnce(config: EstateConfig, options: DockerStartOptions): Pro
   };
 
   const components = specs.map((spec) => new DockerComponent(spec, containerName(id, spec.name), docker, () => containerFor(spec).start(), readyTimeoutMs, (l) => (options.log ?? ((x: string) => process.stderr.write(`blackstart: ${x}\n`)))(l)));
-  const byName = new Map(components.map((c) => [c.name, c]));
 
-  let stopped = false;
   const removeAll = async (why: string) => {
     for (const c of components) c.markRemoved();
     await withTimeout(saveLogs(docker, components, join(dataDir, 'logs')), 10_000, 'saving logs').catch(() => undefined);
@@ -387,64 +373,26 @@ async function startOnce(config: EstateConfig, options: DockerStartOptions): Pro
   try {
     await docker.createNetwork({ Name: network, Driver: 'bridge', CheckDuplicate: true, Labels: baseLabels });
     await Promise.all(volumes.map((name, i) => docker.createVolume({ Name: name, Labels: { ...baseLabels, [LABELS.site]: SITES[i] } })));
-    // The links first; every other component waits for its peers by itself.
-    const groups = [['proxy'], components.filter((c) => c.name !== 'proxy').map((c) => c.name)];
-    for (const group of groups) {
-      const started = await Promise.allSettled(group.map((name) => byName.get(name)!.launch()));
-      const failedAt = started.findIndex((r) => r.status === 'rejected');
-      if (failedAt >= 0) {
-        const name = group[failedAt];
-        const reason = (started[failedAt] as PromiseRejectedResult).reason as Error;
-        throw new Error(`${name} did not start: ${reason.message}`);
-      }
-      log(`started ${group.join(', ')}`);
-    }
-    await waitServing(endpoints, readyTimeoutMs);
+    await startInOrder(components, (c) => c.launch(), {
+      endpoints: layout.endpoints,
+      readyTimeoutMs,
+      log,
+      failed: (name, reason) => new Error(`${name} did not start: ${(reason as Error).message}`),
+    });
   } catch (e) {
-    stopped = true;
     await removeAll('start failed').catch((err: Error) => log(`cleanup after a failed start: ${err.message}`));
     rmSync(recordFile, { force: true });
     throw e;
   }
 
-  const sites = new Map<Site, SiteHandle>(
-    SITES.map((name) => {
-      const processes = components.filter((c) => c.site === name);
-      const handle: SiteHandle = {
-        name,
-        processes,
-        powerCut: () => {
-          // Every kill request sent before any is awaited: the site goes dark at once.
-          const all = Promise.all(processes.map((c) => c.kill())).then(() => undefined);
-          all.catch(() => undefined); // each failure is logged by its component
-          return all;
-        },
-        restore: async () => {
-          const down = processes.filter((c) => !c.running);
-          // The array first: apps on a cold site wait for storage, as on real hardware.
-          for (const c of down.filter((c) => c.spec.kind === 'san')) await c.start();
-          await Promise.all(down.filter((c) => c.spec.kind !== 'san').map((c) => c.start()));
-        },
-      };
-      return [name, handle];
-    }),
-  );
-
-  return {
-    id,
+  return assembleEstate({
+    layout,
     runtime: 'docker',
     config,
-    topology,
-    endpoints,
-    dataDir,
     proxyServer,
     components,
-    ...estateLookups(sites, byName),
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      await removeAll('stopped');
-      rmSync(recordFile, { force: true });
-    },
-  };
+    start: (c) => c.start(),
+    restoreApps: 'together',
+    stop: () => removeAll('stopped'),
+  });
 }

@@ -1,43 +1,26 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { removeLeftoversSync, type DockerEstateRecord } from '../docker/cleanup';
-import type { EstateRecord } from './runtime';
-
-/** A record of either runtime (`runtime` tells them apart). */
-export type AnyEstateRecord = EstateRecord | DockerEstateRecord;
-
-/** Estates started from this directory whose record is still on disk (running, or left by a killed harness). */
-export function findEstateRecords(stateRoot = '.blackstart/estates'): AnyEstateRecord[] {
-  const root = resolve(stateRoot);
-  if (!existsSync(root)) return [];
-  return readdirSync(root)
-    .map((d) => join(root, d, 'estate.json'))
-    .filter((f) => existsSync(f))
-    .map((f) => JSON.parse(readFileSync(f, 'utf8')) as AnyEstateRecord);
-}
-
-export function isAlive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { readFileSync } from 'node:fs';
+import type { ProcessEstateRecord } from '../../../model/estate_record';
+import type { FreezeUndo } from '../runtime';
+import { isAlive } from '../shared';
 
 /**
- * Kills every process an estate record names (thawing frozen ones first) and removes the record.
- * A docker estate's record: removes its containers, volumes and network (by label, through the
- * docker CLI); the record stays when that fails, so `blackstart down` can try again.
+ * What another process does with a process estate from its record (`blackstart down/status/
+ * restore`): its components are the pids the record names.
  */
-export function killEstate(record: AnyEstateRecord): string[] {
-  if (record.runtime === 'docker') {
-    const { removed, error } = removeLeftoversSync(record.id);
-    if (error) throw new Error(`estate ${record.id}: could not remove its containers: ${error}`);
-    rmSync(join(record.dataDir, 'estate.json'), { force: true });
-    return removed;
+
+/** The scheduler state of a process (R, S, T stopped, Z zombie...); undefined where /proc has none. */
+export function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name is in parentheses and may hold spaces: the state follows the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  } catch {
+    return undefined;
   }
+}
+
+/** Kills every process the record names (thawing frozen ones first); returns what it killed. */
+export function killProcesses(record: ProcessEstateRecord): string[] {
   const killed: string[] = [];
   for (const [name, pid] of Object.entries(record.pids)) {
     if (!isAlive(pid)) continue;
@@ -49,6 +32,28 @@ export function killEstate(record: AnyEstateRecord): string[] {
       // already gone
     }
   }
-  rmSync(join(record.dataDir, 'estate.json'), { force: true });
   return killed;
+}
+
+/** Component name -> whether its process is alive. */
+export function processesUp(record: ProcessEstateRecord): Record<string, boolean> {
+  return Object.fromEntries(Object.entries(record.pids).map(([n, p]) => [n, isAlive(p)]));
+}
+
+/** Its harness, asked to stop it, is done once none of its processes is left. */
+export const processesGone = (record: ProcessEstateRecord): boolean => !Object.values(record.pids).some(isAlive);
+
+/** SIGCONT the pid a frozen component had. */
+export function thaw(step: Extract<FreezeUndo, { type: 'thaw' }>): { outcome: 'done' | 'already'; detail: string } {
+  const state = processState(step.pid);
+  if (state === undefined && !isAlive(step.pid)) return { outcome: 'already', detail: `${step.component} (pid ${step.pid}) is gone` };
+  // SIGCONT does nothing to a process that is not stopped, so a reused pid comes to no harm.
+  try {
+    process.kill(step.pid, 'SIGCONT');
+  } catch {
+    return { outcome: 'already', detail: `${step.component} (pid ${step.pid}) is gone` };
+  }
+  return state === undefined || state === 'T'
+    ? { outcome: 'done', detail: `thawed ${step.component} (pid ${step.pid})` }
+    : { outcome: 'already', detail: `${step.component} (pid ${step.pid}) was not paused` };
 }

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { FreezeUndo } from '../../../model/estate_record';
 import { parseEstateConfig, type EstateConfigInput } from '../../estate/config';
 import { componentSpecs, type ComponentSpec } from '../../estate/components';
-import { allocateTopology, proxySpecs, SITES, type Site } from '../../estate/topology';
-import type { ComponentHandle, Estate, EstateEndpoints, SiteHandle } from '../runtime';
-import { endpointsOf, estateLookups, newEstateId, waitServing } from '../shared';
+import type { Estate } from '../runtime';
+import { assembleEstate, layOutEstate, recordFields, SpecComponent, startInOrder, waitHealthy, writeEstateRecord, type RuntimeComponent } from '../shared';
 
 export interface StartOptions {
   /** Where estates keep state when no data_dir is configured (default: .blackstart/estates). */
@@ -13,17 +13,6 @@ export interface StartOptions {
   /** Called with progress lines. */
   log?: (line: string) => void;
   readyTimeoutMs?: number;
-}
-
-/** The record `blackstart down/status/restore` read to find an estate's processes after the fact. */
-export interface EstateRecord {
-  id: string;
-  runtime: 'process';
-  dataDir: string;
-  startedAt: string;
-  harnessPid: number;
-  endpoints: EstateEndpoints;
-  pids: Record<string, number | undefined>;
 }
 
 /** The compiled component entry, or the TypeScript one through ts-node in a source checkout. */
@@ -36,23 +25,19 @@ function entryCommand(): { execArgv: string[]; entry: string } {
   return { execArgv: ['-r', 'ts-node/register/transpile-only'], entry: join(root, 'services', 'main.ts') };
 }
 
-class ProcessComponent implements ComponentHandle {
+class ProcessComponent extends SpecComponent implements RuntimeComponent {
   private child: ChildProcess | undefined;
   frozen = false;
   private exitWaiters: (() => void)[] = [];
 
   constructor(
-    readonly spec: ComponentSpec,
+    spec: ComponentSpec,
     private readonly logFile: string,
     private readonly onPid: () => void,
-  ) {}
+  ) {
+    super(spec);
+  }
 
-  get name() {
-    return this.spec.name;
-  }
-  get site() {
-    return this.spec.site;
-  }
   get id() {
     return this.child?.pid !== undefined && this.running ? String(this.child.pid) : undefined;
   }
@@ -84,7 +69,9 @@ class ProcessComponent implements ComponentHandle {
       this.onPid();
     });
     this.onPid();
-    await this.waitHealthy(readyTimeoutMs);
+    await waitHealthy(this.spec.healthUrl, readyTimeoutMs, () => this.running, () => 'exited during start-up').catch((e: Error) => {
+      throw new Error(`${this.name} ${e.message}:\n${this.logTail()}`);
+    });
   }
 
   kill(): void {
@@ -106,6 +93,12 @@ class ProcessComponent implements ComponentHandle {
     this.frozen = false;
   }
 
+  freezeUndo(): FreezeUndo[] {
+    const pid = Number(this.id);
+    // Not running now: a freeze will refuse, and there is nothing another process could thaw.
+    return Number.isInteger(pid) && pid > 0 ? [{ type: 'thaw', pid, component: this.name }] : [];
+  }
+
   /** SIGTERM, then SIGKILL if it has not exited in time. */
   async terminate(graceMs = 3000): Promise<void> {
     if (!this.child || !this.alive) return;
@@ -124,22 +117,6 @@ class ProcessComponent implements ComponentHandle {
       return '(no log)';
     }
   }
-
-  private async waitHealthy(timeoutMs: number): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    while (performance.now() < deadline) {
-      if (!this.running) throw new Error(`${this.name} exited during start-up:\n${this.logTail()}`);
-      try {
-        const res = await fetch(this.spec.healthUrl, { signal: AbortSignal.timeout(500) });
-        await res.arrayBuffer();
-        if (res.ok) return;
-      } catch {
-        // not up yet
-      }
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    throw new Error(`${this.name} not healthy within ${timeoutMs} ms (${this.spec.healthUrl}):\n${this.logTail()}`);
-  }
 }
 
 /**
@@ -150,90 +127,38 @@ class ProcessComponent implements ComponentHandle {
 export async function startProcessEstate(input: EstateConfigInput = {}, options: StartOptions = {}): Promise<Estate> {
   const config = parseEstateConfig(input);
   const log = options.log ?? (() => {});
-  const id = newEstateId();
-  const dataDir = resolve(config.data_dir ?? join(options.stateRoot ?? '.blackstart/estates', id));
-  mkdirSync(join(dataDir, 'logs'), { recursive: true });
   // Ports below the ephemeral range: bound a moment after they are picked, they cannot be taken
   // meanwhile by some other process's outgoing connection.
-  const topology = await allocateTopology(config, { bind: config.host, hostOf: () => config.host, portRange: [20000, 30000] });
-  writeFileSync(join(dataDir, 'proxies.json'), JSON.stringify(proxySpecs(topology), null, 2));
-  const specs = componentSpecs(config, topology, dataDir);
-  const endpoints = endpointsOf(topology);
-  const recordFile = join(dataDir, 'estate.json');
+  const layout = await layOutEstate(config, options.stateRoot, () => ({ bind: config.host, hostOf: () => config.host, portRange: [20000, 30000] }));
+  const { dataDir } = layout;
   const components: ProcessComponent[] = [];
-  const writeRecord = () => {
-    const record: EstateRecord = {
-      id,
+  const writeRecord = () =>
+    writeEstateRecord({
+      ...recordFields(layout),
       runtime: 'process',
-      dataDir,
-      startedAt: new Date().toISOString(),
-      harnessPid: process.pid,
-      endpoints,
       pids: Object.fromEntries(components.map((c) => [c.name, c.id ? Number(c.id) : undefined])),
-    };
-    writeFileSync(recordFile, JSON.stringify(record, null, 2));
-  };
-  for (const spec of specs) components.push(new ProcessComponent(spec, join(dataDir, 'logs', `${spec.name}.log`), writeRecord));
-  const byName = new Map(components.map((c) => [c.name, c]));
+    });
+  for (const spec of componentSpecs(config, layout.topology, dataDir)) components.push(new ProcessComponent(spec, join(dataDir, 'logs', `${spec.name}.log`), writeRecord));
   const stopAll = async () => {
     await Promise.all([...components].reverse().map((c) => c.terminate()));
   };
 
-  // The links first; every other component waits for its peers by itself (apps retry the SAN,
-  // the SAN polls the controller, the controller arms only after a first healthy heartbeat).
-  const groups = [['proxy'], components.filter((c) => c.name !== 'proxy').map((c) => c.name)];
   try {
-    for (const group of groups) {
-      const started = await Promise.allSettled(group.map((name) => byName.get(name)!.start(options.readyTimeoutMs)));
-      const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
-      log(`started ${group.join(', ')}`);
-    }
-    await waitServing(endpoints, options.readyTimeoutMs ?? 30_000);
+    await startInOrder(components, (c) => c.start(options.readyTimeoutMs), { endpoints: layout.endpoints, readyTimeoutMs: options.readyTimeoutMs ?? 30_000, log });
   } catch (e) {
     await stopAll();
     throw e;
   }
   writeRecord();
 
-  const sites = new Map<Site, SiteHandle>(
-    SITES.map((name) => {
-      const processes = components.filter((c) => c.site === name);
-      const handle: SiteHandle = {
-        name,
-        processes,
-        powerCut: () => {
-          for (const c of processes) c.kill();
-        },
-        restore: async () => {
-          const down = processes.filter((c) => !c.running);
-          // The array first: apps on a cold site wait for storage, as on real hardware.
-          down.sort((a, b) => (a.spec.kind === 'san' ? -1 : b.spec.kind === 'san' ? 1 : 0));
-          for (const c of down) await c.start(options.readyTimeoutMs);
-        },
-      };
-      return [name, handle];
-    }),
-  );
-
-  let stopped = false;
-  return {
-    id,
+  return assembleEstate({
+    layout,
     runtime: 'process',
-    proxyServer: { kind: 'embedded' },
     config,
-    topology,
-    endpoints,
-    dataDir,
+    proxyServer: { kind: 'embedded' },
     components,
-    ...estateLookups(sites, byName),
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      await stopAll();
-      rmSync(recordFile, { force: true });
-    },
-  };
+    start: (c) => c.start(options.readyTimeoutMs),
+    restoreApps: 'one-by-one',
+    stop: stopAll,
+  });
 }
-
-export { endpointsOf };

@@ -1,5 +1,11 @@
 import { z } from 'zod';
 
+/**
+ * The units of a drill file: durations ('500ms', '15s', '2m', '1.5h') and rates ('200/s',
+ * '600/m'). The zod types below take the text and give the number (ms, or per second), so a
+ * spec declared with them serves a drill file and, as its parsed type, the code that acts on it.
+ */
+
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -21,16 +27,23 @@ export function parseRate(text: string): number {
   return perSecond;
 }
 
-const fromText = (parse: (t: string) => number, what: string) =>
+const fromText = (parse: (t: string) => number, what: string, check?: (value: number, text: string) => string | undefined) =>
   z.string({ error: `must be a ${what} string such as ${what === 'duration' ? '"15s"' : '"200/s"'}` }).transform((t, ctx) => {
     try {
-      return parse(t);
+      const value = parse(t);
+      const problem = check?.(value, t);
+      if (problem === undefined) return value;
+      ctx.addIssue({ code: 'custom', message: problem });
     } catch (e) {
       ctx.addIssue({ code: 'custom', message: (e as Error).message });
-      return z.NEVER;
     }
+    return z.NEVER;
   });
 
-/** Zod types for the drill file: the TypeScript type is the parsed number (ms, or per second). */
-export const duration = () => fromText(parseDuration, 'duration');
+/** Zod type of a duration: the TypeScript type is the parsed number of ms; `min` (ms) refuses shorter ones. */
+export const duration = (opts: { min?: number } = {}) =>
+  fromText(parseDuration, 'duration', (ms, text) =>
+    opts.min !== undefined && ms < opts.min ? `"${text}" is too short: at least ${opts.min}ms` : undefined,
+  );
+/** Zod type of a rate: the TypeScript type is the parsed number per second. */
 export const rate = () => fromText(parseRate, 'rate');

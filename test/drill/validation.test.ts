@@ -1,0 +1,166 @@
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DrillError, parseDrill } from '../../harness/drill/load';
+import { TOXICS } from '../../model/toxics';
+import { toxicTypes } from '../../proxy/toxics';
+import { estateNames, proxyNames } from '../../services/estate/topology';
+import { runCli } from '../helpers/drill';
+
+/**
+ * A drill file is checked against the fault specs of the model (one declaration for the drill
+ * file and chaos/), the toxic registry (the proxy's own attribute schemas) and the estate's names.
+ */
+
+const DRILLS = resolve(__dirname, '..', '..', 'drills');
+
+const drillWith = (...faults: string[]) => ['name: t', 'load:', '  rate: 10/s', '  duration: 10s', 'faults:', ...faults.map((f) => `  - ${f}`), ''].join('\n');
+
+function problems(text: string) {
+  try {
+    parseDrill(text, 'drill.yaml');
+  } catch (e) {
+    if (e instanceof DrillError) return e.problems;
+    throw e;
+  }
+  throw new Error('expected the drill to be refused');
+}
+
+/** The 1-based column of `needle` in line `line` (1-based) of `text`. */
+const columnOf = (text: string, line: number, needle: string) => text.split('\n')[line - 1].indexOf(needle) + 1;
+
+const network = (attributes: string, toxic = 'latency', link = 'frontdoor') => `{ at: 3s, network: { link: ${link}, toxic: ${toxic}, attributes: ${attributes} }, duration: 2s }`;
+
+describe('network fault attributes: the proxy toxic schemas, strict', () => {
+  it('an unknown attribute is an error at its key, naming the toxic and its attributes', () => {
+    const text = drillWith(network('{ latncy: 500 }'));
+    expect(problems(text)).toEqual([
+      { file: 'drill.yaml', line: 6, column: columnOf(text, 6, 'latncy'), path: 'faults.0.network.attributes.latncy', message: 'unknown attribute of latency (latency, jitter)' },
+    ]);
+  });
+
+  it('a wrong type is an error at the value', () => {
+    const text = drillWith(network('{ latency: "500" }'), network('{ rate: 1.5 }', 'bandwidth'), network('{ latency: [1] }'));
+    const found = problems(text);
+    expect(found.map((p) => [p.path, p.line, p.message])).toEqual([
+      ['faults.0.network.attributes.latency', 6, 'must be an integer, got "500"'],
+      ['faults.1.network.attributes.rate', 7, 'must be an integer, got 1.5'],
+      ['faults.2.network.attributes.latency', 8, 'must be an integer, got [1]'],
+    ]);
+    expect(found[0].column).toBe(columnOf(text, 6, '"500"'));
+  });
+
+  it('a negative or out-of-range value is an error', () => {
+    const found = problems(drillWith(network('{ latency: -5 }'), network('{ average_size: 0 }', 'slicer')));
+    expect(found.map((p) => [p.path, p.message])).toEqual([
+      ['faults.0.network.attributes.latency', 'must not be negative, got -5'],
+      ['faults.1.network.attributes.average_size', 'must be at least 1 (0 crashes Toxiproxy)'],
+    ]);
+  });
+
+  it('omitted attributes are 0, as the proxy fills them: a slicer needs its average_size', () => {
+    expect(parseDrill(drillWith(network('{ jitter: 10 }'))).faults[0].network!.attributes).toEqual({ jitter: 10 });
+    expect(problems(drillWith(network('{ delay: 5 }', 'slicer'))).map((p) => p.path)).toEqual(['faults.0.network.attributes.average_size']);
+  });
+
+  it('down is no toxic: it takes no attributes', () => {
+    expect(parseDrill(drillWith('{ at: 3s, network: { link: dc1-pas, toxic: down } }')).faults[0].network).toMatchObject({ toxic: 'down', attributes: {} });
+    const found = problems(drillWith(network('{ latency: 5 }', 'down')));
+    expect(found.map((p) => [p.path, p.message])).toEqual([['faults.0.network.attributes.latency', 'down takes no attributes']]);
+  });
+
+  it('the proxy and the drill file use one registry', () => {
+    expect([...toxicTypes.keys()].sort()).toEqual(TOXICS.map((t) => t.type).sort());
+    for (const t of TOXICS) {
+      const behaviour = toxicTypes.get(t.type)!;
+      expect([behaviour.attributeNames, behaviour.schema]).toEqual([t.attributeNames, t.schema]);
+    }
+  });
+});
+
+describe("names of the estate's parts", () => {
+  it('come from the estate: every link is a proxy of the topology', () => {
+    const names = estateNames();
+    expect(names.links).toEqual(proxyNames());
+    expect(names.links).toEqual(expect.arrayContaining(['frontdoor', 'heartbeat', 'replication', 'dc1-san', 'dc2-san', 'dc1-pas']));
+    expect(names.components).toEqual(expect.arrayContaining(['proxy', 'controller', 'frontdoor', 'dc2-san', 'dc2-theatre']));
+    expect(names.sites).toEqual(['dc1', 'dc2']);
+  });
+
+  it('an unknown link is an error at its value, listing the links', () => {
+    const text = drillWith(network('{ latency: 500 }', 'latency', 'frontdor'));
+    expect(problems(text)).toEqual([
+      {
+        file: 'drill.yaml',
+        line: 6,
+        column: columnOf(text, 6, 'frontdor'),
+        path: 'faults.0.network.link',
+        message: `no link "frontdor" in the estate (links: ${proxyNames().join(', ')})`,
+      },
+    ]);
+  });
+
+  it('an unknown component is an error', () => {
+    const found = problems(drillWith('{ at: 3s, freeze: { component: dc3-pas } }', '{ at: 4s, freeze: { component: dc1-pas } }'));
+    expect(found.map((p) => [p.path, p.line])).toEqual([['faults.0.freeze.component', 6]]);
+    expect(found[0].message).toMatch(/^no component "dc3-pas" in the estate \(components: proxy, dc1-san, .*frontdoor\)$/);
+  });
+
+  it('an unknown site is an error', () => {
+    const found = problems(drillWith('{ at: 3s, storage_cut: { site: dc3, mode: hang } }', '{ at: 3s, power_cut: { site: DC1 } }'));
+    expect(found.map((p) => [p.path, p.message])).toEqual([
+      ['faults.0.storage_cut.site', 'no site "dc3" in the estate (sites: dc1, dc2)'],
+      ['faults.1.power_cut.site', 'no site "DC1" in the estate (sites: dc1, dc2)'],
+    ]);
+  });
+
+  it('every problem is reported together, schema and estate alike', () => {
+    const found = problems(drillWith(network('{ latncy: 500 }'), network('{ latency: 500 }', 'latency', 'frontdor'), '{ at: 3s, freeze: { component: nope } }'));
+    expect(found.map((p) => p.path)).toEqual(['faults.0.network.attributes.latncy', 'faults.1.network.link', 'faults.2.freeze.component']);
+  });
+});
+
+describe('durations in the fault specs', () => {
+  it('power_flap every is at least 100 ms (the fault spec, now enforced in drill files)', () => {
+    const found = problems(drillWith('{ at: 3s, power_flap: { site: dc2, times: 2, every: 50ms } }'));
+    expect(found.map((p) => [p.path, p.line, p.message])).toEqual([['faults.0.power_flap.every', 6, '"50ms" is too short: at least 100ms']]);
+    expect(parseDrill(drillWith('{ at: 3s, power_flap: { site: dc2, times: 2, every: 100ms } }')).faults[0].power_flap).toEqual({ site: 'dc2', times: 2, every: 100 });
+  });
+
+  it('a duration needs its unit; storage_cut latency is one', () => {
+    expect(parseDrill(drillWith('{ at: 3s, storage_cut: { site: dc1, mode: slow, latency: 1.5s } }')).faults[0].storage_cut).toEqual({ site: 'dc1', mode: 'slow', latency: 1500 });
+    const found = problems(drillWith('{ at: 3s, storage_cut: { site: dc1, mode: slow, latency: 300 } }', '{ at: 3s, power_flap: { site: dc1, times: 2, every: 3 } }'));
+    expect(found.map((p) => [p.path, p.message])).toEqual([
+      ['faults.0.storage_cut.latency', 'must be a duration string such as "15s"'],
+      ['faults.1.power_flap.every', 'must be a duration string such as "15s"'],
+    ]);
+  });
+});
+
+describe('blackstart validate', () => {
+  jest.setTimeout(60_000);
+
+  it('refuses a drill with an unknown attribute and an unknown link: both errors, exit 2', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'blackstart-validate-'));
+    const text = drillWith(network('{ latncy: 500 }'), network('{ latency: 500 }', 'latency', 'frontdor'));
+    writeFileSync(join(cwd, 'bad.yaml'), text);
+    const cli = runCli(['validate', 'bad.yaml'], cwd);
+    expect(await cli.exited).toBe(2);
+    const lines = cli.output().trim().split('\n');
+    expect(lines).toEqual([
+      `bad.yaml:6:${columnOf(text, 6, 'latncy')}: faults.0.network.attributes.latncy: unknown attribute of latency (latency, jitter)`,
+      `bad.yaml:7:${columnOf(text, 7, 'frontdor')}: faults.1.network.link: no link "frontdor" in the estate (links: ${proxyNames().join(', ')})`,
+      'bad.yaml: 2 problem(s); nothing was run',
+    ]);
+  });
+
+  it('accepts every shipped drill', async () => {
+    const files = readdirSync(DRILLS).filter((f) => f.endsWith('.yaml'));
+    expect(files.length).toBeGreaterThanOrEqual(5);
+    for (const f of files) {
+      const cli = runCli(['validate', join(DRILLS, f)], DRILLS);
+      expect([f, await cli.exited]).toEqual([f, 0]);
+      expect(cli.output()).toContain('valid drill');
+    }
+  });
+});
