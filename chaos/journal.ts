@@ -2,6 +2,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, rea
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { estateRecordFile } from '../model/estate_record';
 import type { Fault, FaultContext } from './faults/fault';
 import { revertStepSchema } from './faults/revert_step';
 
@@ -113,7 +114,7 @@ export class Journal {
       description: fault.describe(),
       spec: fault.spec.spec,
       revertPlan: fault.revertPlan(ctx),
-      estate: { id: estate.id, runtime: estate.runtime, dataDir: estate.dataDir, record: join(estate.dataDir, 'estate.json') },
+      estate: { id: estate.id, runtime: estate.runtime, dataDir: estate.dataDir, record: estateRecordFile(estate.dataDir) },
       at: now(),
     });
   }

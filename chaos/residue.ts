@@ -3,7 +3,7 @@ import { DARK, siteLinks } from './faults/power_cut';
 import { listProxies } from './faults/proxy_ops';
 
 /**
- * What chaos left behind after a drill (DESIGN.md § 7: must be none): toxics, disabled proxies,
+ * What chaos left behind after a drill (docs/ARCHITECTURE.md § 7: must be none): toxics, disabled proxies,
  * paused components, components down that the drill did not leave down on purpose. Read from
  * the proxy API (through toxiproxy-node-client) and the runtime's handles, not from the journal:
  * it checks the estate, not what the harness believes it did.

@@ -4,7 +4,7 @@ import { packageRoot } from './paths';
 
 const out = (line: string): void => void process.stdout.write(line + '\n');
 
-/** `blackstart images build`: the docker runtime's images, without a registry (DESIGN.md § 4). */
+/** `blackstart images build`: the docker runtime's images, without a registry (docs/ARCHITECTURE.md § 4). */
 export function addImagesCommands(program: Command): void {
   const images = program.command('images').description('the images of the docker runtime');
   images

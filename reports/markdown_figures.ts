@@ -146,7 +146,7 @@ export function controllerEventsSection(r: DrillResult): string {
   return out.join('\n');
 }
 
-/** DESIGN § 7: every figure names its definition, parameters and resolution. */
+/** docs/ARCHITECTURE.md § 7: every figure names its definition, parameters and resolution. */
 export function definitionsSection(r: DrillResult): string {
   const figures: [string, { definition: string; parameters?: Record<string, unknown>; resolution?: string } | null | undefined][] = [
     ['Recovery, RTO and outage', r.recovery[0]],

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { thawStepSchema, unpauseStepSchema } from '../../model/estate_record';
 
 /**
  * One step of undoing a fault, as plain JSON: written to the rollback journal before the fault
@@ -10,10 +11,10 @@ export const revertStepSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('remove-toxic'), proxyApi: z.string(), proxy: z.string(), toxic: z.string() }).strict(),
   /** Set proxy `proxy` enabled again. */
   z.object({ type: z.literal('enable-proxy'), proxyApi: z.string(), proxy: z.string() }).strict(),
-  /** SIGCONT a frozen process (the pid it had when the fault was planned). */
-  z.object({ type: z.literal('thaw'), pid: z.number().int().positive(), component: z.string() }).strict(),
+  /** SIGCONT a frozen process (the pid it had when the fault was planned): the process runtime's freeze undo. */
+  thawStepSchema,
   /** Unpause a paused container (a freeze on the docker runtime), by its container id. */
-  z.object({ type: z.literal('unpause'), container: z.string().min(1), component: z.string() }).strict(),
+  unpauseStepSchema,
   /**
    * A killed site cannot be cold-started by another process (its components were the harness's
    * children, started with the harness's configuration): what can be undone is to stop the

@@ -1,7 +1,7 @@
 import { OutcomeCode } from './records';
 
 /**
- * Jepsen-style outcome of one HTTP exchange (DESIGN.md § 7): ok = acknowledged; fail = refused,
+ * Jepsen-style outcome of one HTTP exchange (docs/ARCHITECTURE.md § 7): ok = acknowledged; fail = refused,
  * so it must not have taken effect; info = indeterminate.
  * - 2xx: ok. 4xx: fail (the server refused it).
  * - 5xx: the estate says whether the write may have been applied (`x-blackstart-indeterminate`);

@@ -7,7 +7,7 @@ import { baselineP95, LATENCY_DEFINITION, latencyOf, nearestRank } from './perce
 import { inScope, scopesOf, type Scope } from './scope';
 
 /**
- * Recovery of one fault (DESIGN § 7 "Phases", "Recovered", "Outage"): when each service failed,
+ * Recovery of one fault (docs/ARCHITECTURE.md § 7 "Phases", "Recovered", "Outage"): when each service failed,
  * first answered again and was healthy again, from the records alone. The controller's phase
  * timestamps (detect, promote, switch) are passed in and only turned into durations here.
  */

@@ -8,7 +8,7 @@ import { PaperBacklog } from '../load/paper';
 import type { RequestLog } from '../load/records';
 import { clinicalWorkload } from '../load/workload';
 
-/** The drill's load started on the estate: open model, from the drill's seed (DESIGN.md § 6). */
+/** The drill's load started on the estate: open model, from the drill's seed (docs/ARCHITECTURE.md § 6). */
 export interface DrillLoad {
   run: LoadRun;
   executor: Executor;

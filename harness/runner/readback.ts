@@ -8,7 +8,7 @@ import { readBack } from '../verify/readback';
 
 /**
  * After the load: let the estate settle, then read every write back from the site that is active
- * now and judge it (the write ledger, DESIGN.md § 7), with RPO measured from the faults that took
+ * now and judge it (the write ledger, docs/ARCHITECTURE.md § 7), with RPO measured from the faults that took
  * the primary away.
  */
 export async function readBackPhase(

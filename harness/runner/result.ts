@@ -44,7 +44,7 @@ export interface RunRecord {
   error: string | null;
 }
 
-/** The figures of DESIGN.md § 7 computed from a run's records. */
+/** The figures of docs/ARCHITECTURE.md § 7 computed from a run's records. */
 export interface MeasuredRun {
   t0: number;
   end: number;

@@ -3,7 +3,7 @@ import { ledgerInputSchema, type Ledger, type LedgerEntry, type LedgerInput, typ
 import { OUTCOMES, OutcomeCode, SERVICES, SITE_CODES, type RequestLog } from '../load/records';
 
 /**
- * The write ledger (DESIGN § 7): every write ever attempted, judged against what the active site
+ * The write ledger (docs/ARCHITECTURE.md § 7): every write ever attempted, judged against what the active site
  * holds after the drill. The read-back itself is I/O and belongs to the runner; this module only
  * compares, so it can be fed synthetic histories with known answers (Jepsen-style: ok must have
  * taken effect, fail must not have, info may or may not have).

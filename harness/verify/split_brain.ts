@@ -3,7 +3,7 @@ import { splitBrainOptionsSchema, type SplitBrain, type SplitBrainOptions, type 
 import { OutcomeCode, SITE_CODES, type RequestLog } from '../load/records';
 
 /**
- * The split-brain window (DESIGN § 7): acknowledged writes served by a site that was not the
+ * The split-brain window (docs/ARCHITECTURE.md § 7): acknowledged writes served by a site that was not the
  * active primary, i.e. two sites accepting writes. Target 0. "Active" comes from the controller's
  * promote events; the records say which site served each write (`x-blackstart-site`).
  *

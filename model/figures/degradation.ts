@@ -4,7 +4,7 @@ import { figureMetaSchema } from './figure';
 import { faultSpanSchema, rangeSchema } from './phases';
 
 /**
- * Degradation (DESIGN § 7): how much service was lost, as areas rather than instants, so a long
+ * Degradation (docs/ARCHITECTURE.md § 7): how much service was lost, as areas rather than instants, so a long
  * shallow brown-out and a short total outage can be compared. error-seconds is the area under the
  * failure ratio; excess latency-seconds is the time ok requests spent beyond the normal p95.
  */

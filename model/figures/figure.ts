@@ -2,7 +2,7 @@
 import { z } from 'zod';
 
 /**
- * What every figure carries beside its numbers (DESIGN § 7: "every figure in a report names its
+ * What every figure carries beside its numbers (docs/ARCHITECTURE.md § 7: "every figure in a report names its
  * definition, its parameters and its resolution"). Reports print these three verbatim, so the text
  * the harness writes there is the one place a definition is written down; the code computing the
  * figure must agree with it.

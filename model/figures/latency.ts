@@ -4,7 +4,7 @@ import { figureMetaSchema } from './figure';
 import { faultSpanSchema, rangeSchema } from './phases';
 
 /**
- * Latency percentiles per service and per phase of each fault (DESIGN § 7), from HDR histograms:
+ * Latency percentiles per service and per phase of each fault (docs/ARCHITECTURE.md § 7), from HDR histograms:
  * long drills have millions of requests, and a histogram keeps them in a few KB with a stated
  * precision instead of holding and sorting every value.
  */

@@ -4,7 +4,7 @@ import { OUTCOMES } from '../outcomes';
 import { figureMetaSchema } from './figure';
 
 /**
- * The write ledger (DESIGN § 7): every write ever attempted, judged against what the active site
+ * The write ledger (docs/ARCHITECTURE.md § 7): every write ever attempted, judged against what the active site
  * holds after the drill (Jepsen-style: ok must have taken effect, fail must not have, info may or
  * may not have). The read-back is the runner's I/O; the inputs below are what it hands the ledger.
  */

@@ -4,7 +4,7 @@ import { figureMetaSchema } from './figure';
 import { rangeSchema } from './phases';
 
 /**
- * Recovery of one fault (DESIGN § 7 "Phases", "Recovered", "Outage"), from the records alone. The
+ * Recovery of one fault (docs/ARCHITECTURE.md § 7 "Phases", "Recovered", "Outage"), from the records alone. The
  * controller's phase timestamps (detect, promote, switch) are passed in and only turned into
  * durations.
  */

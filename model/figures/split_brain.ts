@@ -4,7 +4,7 @@ import { controllerEventSchema } from '../controller';
 import { figureMetaSchema } from './figure';
 
 /**
- * The split-brain window (DESIGN § 7): acknowledged writes served by a site that was not the
+ * The split-brain window (docs/ARCHITECTURE.md § 7): acknowledged writes served by a site that was not the
  * active primary, i.e. two sites accepting writes. Target 0. "Active" comes from the controller's
  * promote events; the records say which site served each write (`x-blackstart-site`).
  */

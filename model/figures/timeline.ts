@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { figureMetaSchema } from './figure';
 
 /**
- * The bucketed timeline (DESIGN § 7): what each service saw, bucket by bucket, for the charts and
+ * The bucketed timeline (docs/ARCHITECTURE.md § 7): what each service saw, bucket by bucket, for the charts and
  * for reading a drill by eye. Counts go by SCHEDULED time: a request belongs to the moment it was
  * due, so requests due during an outage show there even if they ended (or were dropped) later.
  */

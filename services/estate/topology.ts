@@ -37,7 +37,7 @@ export interface ProxySpec {
   upstream: string;
 }
 
-/** The links of the estate, each a proxy: DESIGN.md § 3. */
+/** The links of the estate, each a proxy: docs/ARCHITECTURE.md § 3. */
 export function proxyNames(): string[] {
   return [
     'frontdoor',

@@ -1,5 +1,5 @@
 /**
- * The docker runtime's images, built without a registry (DESIGN.md § 4):
+ * The docker runtime's images, built without a registry (docs/ARCHITECTURE.md § 4):
  *
  * - `blackstart/base:bookworm`: a minimal Debian bookworm (debootstrap --variant=minbase, with
  *   ca-certificates) plus the harness's own Node binary at /usr/local/bin/node, imported with

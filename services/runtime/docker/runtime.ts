@@ -1,5 +1,5 @@
 /**
- * The docker runtime (DESIGN.md § 3, § 4): every component a container, started with
+ * The docker runtime (docs/ARCHITECTURE.md § 3, § 4): every component a container, started with
  * testcontainers on a user-defined network of its own, the same topology and code as the process
  * runtime.
  *
