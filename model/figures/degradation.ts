@@ -1,6 +1,6 @@
 /** The degradation figure: error-seconds and excess latency-seconds per service and per fault phase (docs/ARCHITECTURE.md § Figures). */
 import { z } from 'zod';
-import { figureMetaSchema } from './figure';
+import { figureMetaSchema, perFaultPhasesSchema, scopedSchema } from './figure';
 import { faultSpanSchema, rangeSchema } from './phases';
 
 /**
@@ -19,20 +19,12 @@ export const degradationFigureSchema = z.object({
 });
 export type DegradationFigure = z.infer<typeof degradationFigureSchema>;
 
-export const scopedDegradationSchema = z.object({ byService: z.record(z.string(), degradationFigureSchema), all: degradationFigureSchema });
+export const scopedDegradationSchema = scopedSchema(degradationFigureSchema);
 export type ScopedDegradation = z.infer<typeof scopedDegradationSchema>;
 
 export const degradationSchema = figureMetaSchema.extend({
   run: scopedDegradationSchema,
-  faults: z.array(
-    z.object({
-      name: z.string().nullable(),
-      tFault: z.number(),
-      before: scopedDegradationSchema,
-      during: scopedDegradationSchema,
-      after: scopedDegradationSchema,
-    }),
-  ),
+  faults: perFaultPhasesSchema(scopedDegradationSchema),
 });
 export type Degradation = z.infer<typeof degradationSchema>;
 

@@ -21,3 +21,10 @@ export type FigureMeta = z.infer<typeof figureMetaSchema>;
 
 /** Times in the records: ms on the harness monotonic clock (performance.now()), sub-ms floats. */
 export const CLOCK_RESOLUTION = 'times: ms on the harness monotonic clock (performance.now(), sub-ms), not rounded';
+
+/** A figure per service and for all services together. */
+export const scopedSchema = <T extends z.ZodTypeAny>(figure: T) => z.object({ byService: z.record(z.string(), figure), all: figure });
+
+/** A figure before, during and after each fault (docs/ARCHITECTURE.md § 7.6). */
+export const perFaultPhasesSchema = <T extends z.ZodTypeAny>(scoped: T) =>
+  z.array(z.object({ name: z.string().nullable(), tFault: z.number(), before: scoped, during: scoped, after: scoped }));

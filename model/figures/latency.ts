@@ -1,6 +1,6 @@
 /** The latency figure: HDR latency percentiles per service and per phase of each fault (docs/ARCHITECTURE.md § Figures). */
 import { z } from 'zod';
-import { figureMetaSchema } from './figure';
+import { figureMetaSchema, perFaultPhasesSchema, scopedSchema } from './figure';
 import { faultSpanSchema, rangeSchema } from './phases';
 
 /**
@@ -26,21 +26,13 @@ export const latencyPercentilesSchema = z.object({
 });
 export type LatencyPercentiles = z.infer<typeof latencyPercentilesSchema>;
 
-export const scopedLatencySchema = z.object({ byService: z.record(z.string(), latencyPercentilesSchema), all: latencyPercentilesSchema });
+export const scopedLatencySchema = scopedSchema(latencyPercentilesSchema);
 export type ScopedLatency = z.infer<typeof scopedLatencySchema>;
 
 export const latencySchema = figureMetaSchema.extend({
   /** The whole run [run.from, run.to). */
   run: scopedLatencySchema,
-  faults: z.array(
-    z.object({
-      name: z.string().nullable(),
-      tFault: z.number(),
-      before: scopedLatencySchema,
-      during: scopedLatencySchema,
-      after: scopedLatencySchema,
-    }),
-  ),
+  faults: perFaultPhasesSchema(scopedLatencySchema),
 });
 export type Latency = z.infer<typeof latencySchema>;
 

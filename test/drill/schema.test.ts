@@ -1,6 +1,7 @@
-import { DrillError, parseDrill } from '../../harness/drill/load';
+import { parseDrill } from '../../harness/drill/load';
 import { parseDuration, parseRate } from '../../model/units';
 import { plan } from '../../harness/drill_commands';
+import { drillProblems as problems } from '../helpers/drill';
 import { loadDrill } from '../../harness/drill/load';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,15 +29,6 @@ load:
   duration: 10s
 `;
 
-function problems(text: string) {
-  try {
-    parseDrill(text, 'drill.yaml');
-  } catch (e) {
-    if (e instanceof DrillError) return e.problems;
-    throw e;
-  }
-  throw new Error('expected the drill to be refused');
-}
 
 describe('drill files', () => {
   it('fills defaults: estate, recovery, warm-up', () => {

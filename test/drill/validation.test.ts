@@ -1,11 +1,11 @@
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DrillError, parseDrill } from '../../harness/drill/load';
+import { parseDrill } from '../../harness/drill/load';
 import { TOXICS } from '../../model/toxics';
 import { toxicTypes } from '../../proxy/toxics';
 import { estateNames, proxyNames } from '../../services/estate/topology';
-import { runCli } from '../helpers/drill';
+import { drillProblems as problems, runCli } from '../helpers/drill';
 
 /**
  * A drill file is checked against the fault specs of the model (one declaration for the drill
@@ -16,15 +16,6 @@ const DRILLS = resolve(__dirname, '..', '..', 'drills');
 
 const drillWith = (...faults: string[]) => ['name: t', 'load:', '  rate: 10/s', '  duration: 10s', 'faults:', ...faults.map((f) => `  - ${f}`), ''].join('\n');
 
-function problems(text: string) {
-  try {
-    parseDrill(text, 'drill.yaml');
-  } catch (e) {
-    if (e instanceof DrillError) return e.problems;
-    throw e;
-  }
-  throw new Error('expected the drill to be refused');
-}
 
 /** The 1-based column of `needle` in line `line` (1-based) of `text`. */
 const columnOf = (text: string, line: number, needle: string) => text.split('\n')[line - 1].indexOf(needle) + 1;

@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { DrillError, parseDrill } from '../../harness/drill/load';
 import type { Drill } from '../../harness/drill/schema';
 
 export const CLI = resolve(__dirname, '..', '..', 'bin', 'blackstart.js');
@@ -84,4 +85,15 @@ export function processState(pid: number): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Every problem a drill text is refused for (file "drill.yaml"); throws when it is accepted. */
+export function drillProblems(text: string) {
+  try {
+    parseDrill(text, 'drill.yaml');
+  } catch (e) {
+    if (e instanceof DrillError) return e.problems;
+    throw e;
+  }
+  throw new Error('expected the drill to be refused');
 }
