@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { estateRecordFile } from '../model/estate_record';
+import { faultTargetSchema, type FaultTarget } from '../model/faults';
 import type { Fault, FaultContext } from './faults/fault';
 import { revertStepSchema } from './faults/revert_step';
 
@@ -36,7 +37,10 @@ export const journalLine = z.discriminatedUnion('type', [
     id: z.string(),
     kind: z.string(),
     description: z.string(),
+    /** As acted on: a role the drill named (`site: active`) is replaced by what it resolved to. */
     spec: z.unknown(),
+    /** A fault aimed at a role: the role, and the concrete site, component or link it struck. */
+    target: faultTargetSchema.optional(),
     revertPlan: z.array(revertStepSchema),
     estate: estateRef,
     at: z.string(),
@@ -52,6 +56,7 @@ export interface JournalFault {
   kind: string;
   description: string;
   spec: unknown;
+  target?: FaultTarget;
   revertPlan: z.infer<typeof revertStepSchema>[];
   estate: EstateRef;
   state: FaultState;
@@ -107,12 +112,15 @@ export class Journal {
   /** Writes the fault and its revert plan, state `applying`. Call BEFORE apply. */
   record(fault: Fault, ctx: FaultContext): void {
     const { estate } = ctx;
+    // Resolved (chaos/apply.ts resolves before it records): the concrete target, not the role.
+    const resolved = fault.resolved?.() ?? null;
     this.append({
       type: 'fault',
       id: fault.id,
       kind: fault.spec.kind,
       description: fault.describe(),
-      spec: fault.spec.spec,
+      spec: (resolved?.spec ?? fault.spec).spec,
+      ...(resolved ? { target: resolved.target } : {}),
       revertPlan: fault.revertPlan(ctx),
       estate: { id: estate.id, runtime: estate.runtime, dataDir: estate.dataDir, record: estateRecordFile(estate.dataDir) },
       at: now(),

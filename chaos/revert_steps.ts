@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { Toxiproxy } from 'toxiproxy-node-client';
-import { isAlive, killEstate, readEstateRecord, undoFreeze } from '../services/runtime';
+import { isAlive, killEstate, readEstateRecord, runHookStep, undoFreeze } from '../services/runtime';
 import { describeStep, type RevertStep } from './faults/revert_step';
 import { httpStatusOf, removeToxic, setEnabled } from './faults/proxy_ops';
 
@@ -44,6 +44,9 @@ export async function executeRevertStep(step: RevertStep, opts: StepOptions = {}
       }
       case 'stop-estate':
         return await stopEstate(step, opts, result);
+      case 'hook':
+        // Idempotent by contract: run whether or not the fault is still in place.
+        return result('done', await runHookStep(step));
     }
   } catch (e) {
     const unreachable = (step.type === 'remove-toxic' || step.type === 'enable-proxy') && httpStatusOf(e) === undefined;

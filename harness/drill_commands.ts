@@ -4,7 +4,9 @@ import { writeReports } from '../reports/write';
 import { terminalSummary } from '../reports/terminal';
 import { DrillError, describeFault, loadDrill } from './drill/load';
 import { loadDurationMs, type Drill } from './drill/schema';
+import { externalPlanLines } from './drill/hooks_plan';
 import { EXIT, runDrill } from './runner/run';
+import { parseRates, parseRepeat, repeatPlan, repeatPlanLines, runRepeatCommand } from './repeat_command';
 
 const out = (line: string): void => void process.stdout.write(line + '\n');
 const err = (line: string): void => void process.stderr.write(line + '\n');
@@ -45,9 +47,12 @@ export function addDrillCommands(program: Command): void {
     .option('--json', 'print result.json to stdout instead of the summary')
     .option('--history <file>', 'run history to add the run to and compare it with', DEFAULT_HISTORY)
     .option('--no-history', 'neither read nor add to a run history')
-    .action(async (file: string, opts: { out?: string; dryRun?: boolean; json?: boolean; history: string | false }) => {
+    .option('--repeat <n>', 'run the drill n times (1-100), each on a fresh estate, seed + k - 1; the aggregate reports RTO as a distribution', parseRepeat)
+    .option('--rates <list>', 'run the drill at each offered rate (e.g. 30,100,300; --repeat times each) and report the figures against the rate', parseRates)
+    .action(async (file: string, opts: { out?: string; dryRun?: boolean; json?: boolean; history: string | false; repeat?: number; rates?: number[] }) => {
       const drill = loadOrExit(file);
-      if (opts.dryRun) return out(plan(drill));
+      const repeated = repeatPlan(drill, opts);
+      if (opts.dryRun) return out([plan(drill), ...(repeated ? repeatPlanLines(drill, repeated) : [])].join('\n'));
       const outDir = opts.out ?? join('blackstart-reports', `${drill.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
       const stop = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {
@@ -57,6 +62,11 @@ export function addDrillCommands(program: Command): void {
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
+      if (repeated) {
+        const historyFile = opts.history === false ? undefined : opts.history;
+        process.exitCode = await runRepeatCommand(drill, repeated, { file, outDir, json: opts.json, historyFile, signal: stop.signal, out, err });
+        return;
+      }
       const result = await runDrill(drill, { file, outDir, signal: stop.signal, print: opts.json ? err : out });
       const written = writeReports(result, outDir, { historyFile: opts.history === false ? undefined : opts.history });
       if (opts.json) out(JSON.stringify(result));
@@ -73,8 +83,10 @@ export function plan(drill: Drill): string {
   const e = drill.estate;
   const lines = [
     `drill ${drill.name}: ${drill.description}`.trim(),
-    `estate: runtime ${e.runtime}, replication ${e.replication.mode} (peer unreachable: ${e.replication.on_peer_unreachable}), ` +
-      `failover ${e.failover.promotion} (heartbeat ${e.failover.heartbeat_ms} ms x ${e.failover.detect_after}, promotion delay ${e.failover.promotion_delay_ms} ms)`,
+    e.runtime === 'external'
+      ? 'estate: runtime external (a system blackstart does not start: below)'
+      : `estate: runtime ${e.runtime}, replication ${e.replication.mode} (peer unreachable: ${e.replication.on_peer_unreachable}), ` +
+        `failover ${e.failover.promotion} (heartbeat ${e.failover.heartbeat_ms} ms x ${e.failover.detect_after}, promotion delay ${e.failover.promotion_delay_ms} ms)`,
     `load: ${drill.load.executor} ${drill.load.rate.toFixed(1)}/s for ${loadDurationMs(drill.load)} ms, warm-up ${drill.load.warmup} ms, seed ${drill.seed}${drill.load.paper ? ', paper mode' : ''}`,
     'timeline:',
   ];
@@ -86,8 +98,9 @@ export function plan(drill: Drill): string {
   });
   events.push([loadDurationMs(drill.load), 'load stops; every fault still applied is reverted; writes read back; residue check']);
   for (const [t, what] of events.sort((a, b) => a[0] - b[0])) lines.push(`  t=${(t / 1000).toFixed(1).padStart(6)}s  ${what}`);
+  lines.push(...externalPlanLines(drill));
   lines.push('gates:');
-  for (const g of drill.gates) lines.push(`  ${g.metric} <= ${g.max} (${g.service}, ${g.phase}${g.fault !== undefined ? `, fault ${g.fault}` : ''})`);
+  for (const g of drill.gates) lines.push(`  ${g.metric}${g.stat ? ` ${g.stat}` : ''} <= ${g.max} (${g.service}, ${g.phase}${g.fault !== undefined ? `, fault ${g.fault}` : ''})`);
   if (drill.abort.length) lines.push(`abort when: ${drill.abort.map((a) => `success ratio < ${a.success_ratio_below} for ${a.for} ms`).join('; ')}`);
   return lines.join('\n');
 }

@@ -11,7 +11,11 @@ import { SERVICES, SITES } from './estate';
 
 const byService = z.record(z.enum(SERVICES), z.string());
 
-/** The estate's endpoints as the harness reaches them. */
+/**
+ * The estate's endpoints as the harness reaches them. An external system (runtime external) has
+ * no front door admin, no app or SAN admin blackstart knows of unless its block names them, and
+ * maybe no controller: those are '' (`hasEndpoint`).
+ */
 export const estateEndpointsSchema = z.object({
   /** The Toxiproxy API every link is configured through. */
   proxyApi: z.string(),
@@ -23,6 +27,9 @@ export const estateEndpointsSchema = z.object({
   sites: z.record(z.enum(SITES), z.object({ sanAdmin: z.string(), apps: byService })),
 });
 export type EstateEndpoints = z.infer<typeof estateEndpointsSchema>;
+
+/** Whether an endpoint exists: '' is one an external system does not have (or did not name). */
+export const hasEndpoint = (url: string | undefined): url is string => typeof url === 'string' && url !== '';
 
 /** What serves the proxies: the embedded Toxiproxy-compatible server, or the real Toxiproxy (docker, where its image is present). */
 export const proxyServerSchema = z.object({ kind: z.enum(['embedded', 'toxiproxy']), image: z.string().optional() });
@@ -53,11 +60,19 @@ export const dockerEstateRecordSchema = recordBase.extend({
   proxyServer: proxyServerSchema,
 });
 
-/** A record of either runtime (`runtime` tells them apart). */
-export const estateRecordSchema = z.discriminatedUnion('runtime', [processEstateRecordSchema, dockerEstateRecordSchema]);
+/**
+ * An external system's estate (runtime external): blackstart started only its embedded proxy
+ * (`pids.proxy`); the system's own components are endpoints it never runs, so stopping the estate
+ * stops the proxy and nothing else.
+ */
+export const externalEstateRecordSchema = recordBase.extend({ runtime: z.literal('external') });
+
+/** A record of any runtime (`runtime` tells them apart). */
+export const estateRecordSchema = z.discriminatedUnion('runtime', [processEstateRecordSchema, dockerEstateRecordSchema, externalEstateRecordSchema]);
 
 export type ProcessEstateRecord = z.infer<typeof processEstateRecordSchema>;
 export type DockerEstateRecord = z.infer<typeof dockerEstateRecordSchema>;
+export type ExternalEstateRecord = z.infer<typeof externalEstateRecordSchema>;
 export type EstateRecord = z.infer<typeof estateRecordSchema>;
 
 /** The record's file name in the estate's data directory. */

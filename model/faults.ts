@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { SITES } from './estate';
+import { SITES, type Site } from './estate';
 import { TOXIC_TYPES, toxicAttributes, zeroAttributes, type ToxicTypeName } from './toxics';
 import { duration } from './units';
 
 /**
- * The fault types of DESIGN.md § 5, as they appear in a drill file (each fault is one of these
+ * The fault types of docs/ARCHITECTURE.md § 5, as they appear in a drill file (each fault is one of these
  * keys) and, parsed, as chaos/ acts on them. A duration is written with its unit in the drill
  * file ("3s") and is a number of ms once parsed.
  */
@@ -20,12 +20,67 @@ const oneOf = <const T extends readonly [string, ...string[]]>(what: string, val
         : `no ${what} ${JSON.stringify(i.input)} in the estate (${what}s: ${values.join(', ')})`,
   });
 
-const site = oneOf('site', SITES);
+/**
+ * Targets by role (docs/ARCHITECTURE.md § 5): a fault may name what it strikes by the part it plays
+ * when it strikes rather than by name, as Jepsen's nemeses and Chaos Mesh's selectors pick their
+ * targets at the moment they act. A role is resolved when the fault is applied, by asking the
+ * failover controller which site is active (`GET /active`), and the journal and result.json record
+ * the concrete site or component it hit; its revert undoes exactly that, whatever the roles are by
+ * then. Fixed names (`dc1`, `dc2-san`) keep meaning what they say.
+ * - `active`: the site serving writes now (its SAN is the primary, the front door routes to it).
+ * - `standby`: the other site (its SAN is the replica).
+ * A part of a site is named `<role>-<part>`, for `freeze` components and `network` links:
+ * `active-san` is the primary's storage (the leader of the SAN pair; `storage_cut: { site: active }`
+ * acts on its link), `standby-booking` the booking app of the standby site, and so on. The shared
+ * links `heartbeat` and `replication` follow the failover by themselves (the controller re-points them).
+ */
+export const SITE_ROLES = ['active', 'standby'] as const;
+export type SiteRole = (typeof SITE_ROLES)[number];
+export type SiteTarget = Site | SiteRole;
 
-export const powerCutSpec = z.object({ site }).strict();
+export const isSite = (name: string): name is Site => (SITES as readonly string[]).includes(name);
+export const isSiteRole = (name: string): name is SiteRole => (SITE_ROLES as readonly string[]).includes(name);
+
+/** A site by name, or by the role it plays when the fault is applied. */
+const siteTarget = z.enum([...SITES, ...SITE_ROLES], {
+  error: (i) => {
+    const known = `sites: ${SITES.join(', ')}; roles, resolved when applied: ${SITE_ROLES.join(', ')}`;
+    return i.input === undefined ? `a site is required (${known})` : `no site ${JSON.stringify(i.input)} in the estate (${known})`;
+  },
+});
+/** `active-san` -> { role: active, part: san }; null for a name that names no role. */
+export function partRole(name: string): { role: SiteRole; part: string } | null {
+  const m = /^([a-z]+)-(.+)$/.exec(name);
+  return m && isSiteRole(m[1]) ? { role: m[1], part: m[2] } : null;
+}
+
+/**
+ * The role forms of an estate's per-site names: `active-san`, `standby-pas`, ... for every part
+ * that every site has (`dc1-san` and `dc2-san`). What a drill may write for a component or link.
+ */
+export function roleForms(names: readonly string[]): string[] {
+  const parts = new Set(names.filter((n) => n.startsWith(`${SITES[0]}-`)).map((n) => n.slice(SITES[0].length + 1)));
+  const everywhere = [...parts].filter((p) => SITES.every((s) => names.includes(`${s}-${p}`)));
+  return SITE_ROLES.flatMap((role) => everywhere.map((p) => `${role}-${p}`));
+}
+
+/** Which site plays each role now. */
+export type SiteRoles = Record<SiteRole, Site>;
+
+/** A site target made concrete: a role replaced by the site that plays it. */
+export const siteAt = (target: SiteTarget, roles: SiteRoles): Site => (isSiteRole(target) ? roles[target] : target);
+
+/** A component or link name made concrete: `active-san` -> `dc2-san`; a fixed name is itself. */
+export function nameAt(name: string, roles: SiteRoles): string {
+  const r = partRole(name);
+  return r ? `${roles[r.role]}-${r.part}` : name;
+}
+
+export const powerCutSpec = z.object({ site: siteTarget }).strict();
 export const powerFlapSpec = z
   .object({
-    site,
+    /** A role is resolved once, at the first cut: every cut of the flap strikes that site. */
+    site: siteTarget,
     /** How many interruptions. */
     times: z.number().int().min(1).max(20),
     /** Period of one cut + restore, ms. */
@@ -34,7 +89,8 @@ export const powerFlapSpec = z
   .strict();
 export const storageCutSpec = z
   .object({
-    site,
+    /** `active`: the primary's storage. */
+    site: siteTarget,
     /** hang: the SAN link swallows everything; refuse: connections refused; slow: added latency. */
     mode: z.enum(['hang', 'refuse', 'slow']),
     /** For `slow`: added one-way latency, ms (default 500). */
@@ -49,7 +105,7 @@ const DOWN = 'down';
 
 export const networkSpec = z
   .object({
-    /** A proxy of the estate: frontdoor, heartbeat, replication, dc1-san, dc1-booking, ... */
+    /** A proxy of the estate: frontdoor, heartbeat, replication, dc1-san, dc1-booking, ...; or a role form: active-san, standby-pas, ... */
     link: z.string().min(1),
     toxic: z.enum([...NETWORK_TOXICS, DOWN]),
     /** The toxic's attributes; omitted ones are 0, as in Toxiproxy. Checked against the toxic below. */
@@ -80,7 +136,12 @@ export const networkSpec = z
   // Checked above: every attribute is a number.
   .transform((spec) => ({ ...spec, attributes: spec.attributes as Record<string, number> }));
 
-export const freezeSpec = z.object({ component: z.string().min(1) }).strict();
+export const freezeSpec = z
+  .object({
+    /** A component of the estate: dc1-san, dc2-booking, controller, ...; or a role form: active-san, standby-booking, ... */
+    component: z.string().min(1),
+  })
+  .strict();
 /** Not a fault but an operation on the schedule: a planned switchover to the other site. */
 export const failbackSpec = z.object({}).strict();
 
@@ -99,6 +160,62 @@ export type FaultSpec =
   | { kind: 'network'; spec: NetworkSpec }
   | { kind: 'freeze'; spec: FreezeSpec }
   | { kind: 'failback'; spec: FailbackSpec };
+
+/** A spec of a site-wide fault whose site is a name: what its fault object acts on. */
+export type AtSite<T extends { site: SiteTarget }> = T & { site: Site };
+
+/** The spec field that can name a role: a site, a component (freeze) or a link (network). */
+export type TargetField = 'site' | 'component' | 'link';
+
+/** The role a fault aims at, if it names one (`site: active`, `component: standby-san`): its field and the role as written. */
+export function aimOf(spec: FaultSpec): { field: TargetField; role: string } | null {
+  switch (spec.kind) {
+    case 'power_cut':
+    case 'power_flap':
+    case 'storage_cut':
+      return isSiteRole(spec.spec.site) ? { field: 'site', role: spec.spec.site } : null;
+    case 'freeze':
+      return partRole(spec.spec.component) ? { field: 'component', role: spec.spec.component } : null;
+    case 'network':
+      return partRole(spec.spec.link) ? { field: 'link', role: spec.spec.link } : null;
+    case 'failback':
+      return null;
+  }
+}
+
+/** The spec with its role replaced by the site or part that plays it now; a spec with fixed names unchanged. */
+export function specAt(spec: FaultSpec, roles: SiteRoles): FaultSpec {
+  switch (spec.kind) {
+    case 'power_cut':
+      return { kind: spec.kind, spec: { ...spec.spec, site: siteAt(spec.spec.site, roles) } };
+    case 'power_flap':
+      return { kind: spec.kind, spec: { ...spec.spec, site: siteAt(spec.spec.site, roles) } };
+    case 'storage_cut':
+      return { kind: spec.kind, spec: { ...spec.spec, site: siteAt(spec.spec.site, roles) } };
+    case 'freeze':
+      return { kind: spec.kind, spec: { ...spec.spec, component: nameAt(spec.spec.component, roles) } };
+    case 'network':
+      return { kind: spec.kind, spec: { ...spec.spec, link: nameAt(spec.spec.link, roles) } };
+    case 'failback':
+      return spec;
+  }
+}
+
+/**
+ * Where a fault aimed at a role struck: resolved when it was applied, as the journal and
+ * result.json record it. `hit` is what its revert undoes.
+ */
+export const faultTargetSchema = z.object({
+  field: z.enum(['site', 'component', 'link']),
+  /** As the drill wrote it: `active`, `standby`, `active-san`, ... */
+  role: z.string(),
+  /** The concrete site, component or link it resolved to: `dc2`, `dc2-san`, ... */
+  hit: z.string(),
+  /** The site the failover controller named active at that moment, and its epoch. */
+  active: z.string(),
+  epoch: z.number().int(),
+});
+export type FaultTarget = z.infer<typeof faultTargetSchema>;
 
 export const FAULT_KINDS = ['power_cut', 'power_flap', 'storage_cut', 'network', 'freeze', 'failback'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];

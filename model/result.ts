@@ -7,6 +7,8 @@ import { ledgerSchema } from './figures/ledger';
 import { paperStatsSchema } from './figures/paper';
 import { recoverySchema } from './figures/recovery';
 import { splitBrainSchema } from './figures/split_brain';
+import { faultTargetSchema } from './faults';
+import { statSchema } from './stat';
 import { timelineSchema } from './figures/timeline';
 
 /** result.json: everything a drill measured. Reports read only this. */
@@ -24,6 +26,8 @@ export const gateResultSchema = z.object({
   passed: z.boolean(),
   /** Why it failed, in words a person can act on. */
   reason: z.string().nullable(),
+  /** The statistic over repeated runs the gate names (docs/ARCHITECTURE.md § 7.14); absent: judged per run. */
+  stat: statSchema.optional(),
 });
 export type GateResult = z.infer<typeof gateResultSchema>;
 
@@ -31,6 +35,8 @@ export const faultRecordSchema = z.object({
   name: z.string(),
   kind: z.string(),
   description: z.string(),
+  /** A fault aimed at a role (`site: active`): the concrete site, component or link it struck when applied; absent for fixed names or when never applied. */
+  target: faultTargetSchema.optional(),
   plannedAtMs: z.number(),
   /** Offsets from the start of the load, ms (harness clock). */
   appliedAtMs: z.number().nullable(),
@@ -78,6 +84,10 @@ export const resultSchema = z.object({
   paper: paperStatsSchema.nullable(),
   residue: z.array(z.string()),
   gates: z.array(gateResultSchema),
+  /** Gates naming a statistic in a repeated run: this run's value of each, judged only on the aggregate (§ 7.14), not in this verdict. */
+  aggregateGates: z.array(gateResultSchema).optional(),
+  /** What the run could not measure and why, in words (an external system without a controller: no detect/promote/switch times, no split-brain figure). */
+  notes: z.array(z.string()).optional(),
   /** How far the drill got: one record per phase of the runner (docs/ARCHITECTURE.md § 9); empty in results written before phases were recorded. */
   phases: z.array(runPhaseSchema).default([]),
   timeline: timelineSchema.nullable(),

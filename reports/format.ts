@@ -86,6 +86,11 @@ export function gateReason(g: GateResult): string {
 }
 
 /** The recovery figure of a fault, by name (the runner names recoveries after their faults). */
+/** A fault's kind, with where a fault aimed at a role struck: `power_flap, site=active: hit dc1`. */
+export function faultKind(fault: FaultRecord): string {
+  return fault.target ? `${fault.kind}, ${fault.target.field}=${fault.target.role}: hit ${fault.target.hit}` : fault.kind;
+}
+
 export function recoveryOf(result: DrillResult, fault: FaultRecord): FaultRecovery | undefined {
   return result.recovery.find((r) => r.fault === fault.name);
 }

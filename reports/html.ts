@@ -3,6 +3,7 @@ import {
   duration,
   durationOrNone,
   eventPhrase,
+  faultKind,
   gateLimit,
   gateMeasured,
   gateReason,
@@ -91,10 +92,13 @@ function facts(r: DrillResult): string {
 }
 
 function gates(r: DrillResult): string {
-  if (r.gates.length === 0) return '<section><h2>Gates</h2><p>No gates were evaluated.</p></section>';
+  // Gates naming a statistic, in one of repeated runs: judged on the aggregate (docs/ARCHITECTURE.md § 7.14).
+  const deferred = (r.aggregateGates ?? []).map((g) => `<code>${esc(g.name)}</code>: judged on the aggregate (this run: ${esc(gateMeasured(g))})`);
+  const note = deferred.length ? `<p class="note">Not in this verdict: ${deferred.join('; ')}.</p>` : '';
+  if (r.gates.length === 0) return `<section><h2>Gates</h2><p>No gates were evaluated.</p>${note}</section>`;
   const failed = r.gates.filter((g) => !g.passed).length;
   const rows = r.gates.map((g) => [`<code>${esc(g.name)}</code>`, esc(gateMeasured(g)), esc(gateLimit(g)), g.passed ? 'pass' : '<strong>FAIL</strong>', esc(gateReason(g))]);
-  return `<section><h2>Gates</h2><p>${failed} of ${r.gates.length} failed.</p>${tableHtml(['Gate', 'Measured', 'Limit', 'Result', 'Reason'], rows, (i) => (r.gates[i].passed ? 'pass' : 'fail'))}</section>`;
+  return `<section><h2>Gates</h2><p>${failed} of ${r.gates.length} failed.</p>${tableHtml(['Gate', 'Measured', 'Limit', 'Result', 'Reason'], rows, (i) => (r.gates[i].passed ? 'pass' : 'fail'))}${note}</section>`;
 }
 
 /** One chart for all services together, then one per service. */
@@ -153,7 +157,7 @@ function faults(r: DrillResult): string {
         ])
       : [];
     return [
-      `<h3>${i + 1}. <code>${esc(f.name)}</code> (${esc(f.kind)})</h3>`,
+      `<h3>${i + 1}. <code>${esc(f.name)}</code> (${esc(faultKind(f))})</h3>`,
       f.description ? `<p>${esc(f.description)}</p>` : '',
       outcome,
       timing,

@@ -3,6 +3,7 @@ import {
   duration,
   eventPhrase,
   durationOrNone,
+  faultKind,
   gateLimit,
   gateMeasured,
   gateReason,
@@ -77,10 +78,13 @@ function runFacts(r: DrillResult): string {
 }
 
 function gatesSection(r: DrillResult): string {
-  if (r.gates.length === 0) return '## Gates\n\nNo gates were evaluated.';
+  // Gates naming a statistic, in one of repeated runs: judged on the aggregate (docs/ARCHITECTURE.md § 7.14).
+  const deferred = (r.aggregateGates ?? []).map((g) => `${code(g.name)}: judged on the aggregate (this run: ${text(gateMeasured(g))})`);
+  const note = deferred.length ? `\n\nNot in this verdict: ${deferred.join('; ')}.` : '';
+  if (r.gates.length === 0) return `## Gates\n\nNo gates were evaluated.${note}`;
   const failed = r.gates.filter((g) => !g.passed).length;
   const rows = r.gates.map((g) => [code(g.name), text(gateMeasured(g)), text(gateLimit(g)), g.passed ? 'pass' : '**FAIL**', text(gateReason(g))]);
-  return [`## Gates`, '', `${failed} of ${r.gates.length} failed.`, '', table(['Gate', 'Measured', 'Limit', 'Result', 'Reason'], rows)].join('\n');
+  return [`## Gates`, '', `${failed} of ${r.gates.length} failed.`, '', table(['Gate', 'Measured', 'Limit', 'Result', 'Reason'], rows)].join('\n') + note;
 }
 
 function faultsSection(r: DrillResult): string {
@@ -90,7 +94,7 @@ function faultsSection(r: DrillResult): string {
 
 function faultSection(r: DrillResult, f: FaultRecord, i: number): string {
   const rec = recoveryOf(r, f);
-  const out = [`### ${i + 1}. ${code(f.name)} (${text(f.kind)})`, ''];
+  const out = [`### ${i + 1}. ${code(f.name)} (${text(faultKind(f))})`, ''];
   if (f.description) out.push(text(f.description), '');
   const failure = promotionFailure(r, f);
   // The sentence a reader is looking for comes before the numbers.

@@ -1,4 +1,4 @@
-import { gateLimit, gateMeasured, gateReason, offsetOrNone, recoverySentence, sinceStart, duration, VERDICT_LABEL } from './format';
+import { faultKind, gateLimit, gateMeasured, gateReason, offsetOrNone, recoverySentence, sinceStart, duration, VERDICT_LABEL } from './format';
 import type { TrendRow } from './history';
 import type { DrillResult } from '../model/result';
 
@@ -41,7 +41,7 @@ export function terminalSummary(result: DrillResult, options: TerminalOptions = 
 
   if (result.faults.length > 0) lines.push('Faults:');
   for (const f of result.faults.slice(0, MAX_FAULTS)) {
-    lines.push(`  ${f.name} (${f.kind}) applied ${offsetOrNone(f.appliedAtMs, 'never')}: ${recoverySentence(result, f)}`);
+    lines.push(`  ${f.name} (${faultKind(f)}) applied ${offsetOrNone(f.appliedAtMs, 'never')}: ${recoverySentence(result, f)}`);
   }
   more(lines, result.faults.length - MAX_FAULTS, 'faults');
 

@@ -1,6 +1,7 @@
 import type * as http from 'node:http';
 import type { Storage } from './san/storage';
 import { registerBookingRoutes } from './booking/app';
+import { addBatchRoute } from './common/batch';
 import type { CalendarOptions } from './common/calendar';
 import { Router, createHttpServer } from './common/http';
 import { addProbeRoutes } from './common/probes';
@@ -32,5 +33,6 @@ export function createAppServer(options: AppServerOptions): http.Server {
   const router = new Router();
   addProbeRoutes(router, options);
   APPS[options.service](router, options);
+  addBatchRoute(router);
   return createHttpServer(router, options.site);
 }

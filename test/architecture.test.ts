@@ -22,7 +22,7 @@ export const ROOMS: Record<string, readonly string[]> = {
 };
 
 /** A runtime's internals: only `services/runtime` itself reaches into them. */
-const RUNTIME_INTERNALS = ['services/runtime/process/', 'services/runtime/docker/'];
+const RUNTIME_INTERNALS = ['services/runtime/process/', 'services/runtime/docker/', 'services/runtime/external/'];
 
 interface Import {
   file: string;

@@ -1,7 +1,7 @@
 import { Toxiproxy } from 'toxiproxy-node-client';
 import type { Estate } from '../../services/runtime';
 import type { RevertStep } from './revert_step';
-import type { FaultSpec } from '../../model/faults';
+import type { FaultSpec, FaultTarget } from '../../model/faults';
 
 export type { RevertStep } from './revert_step';
 
@@ -17,7 +17,7 @@ export function faultContext(estate: Estate): FaultContext {
 }
 
 /**
- * One fault of DESIGN.md § 5 (Chaos Toolkit's action with its rollback declared beside it).
+ * One fault of docs/ARCHITECTURE.md § 5 (Chaos Toolkit's action with its rollback declared beside it).
  * The runner journals `revertPlan` before calling `apply`, so the plan must not depend on
  * anything `apply` does.
  */
@@ -32,6 +32,15 @@ export interface Fault {
   apply(ctx: FaultContext): Promise<void>;
   /** Idempotent; safe to call when apply failed midway, or while a long apply (power_flap) runs. */
   revert(ctx: FaultContext): Promise<void>;
+  /**
+   * A fault aimed at a role (`site: active`, model/faults.ts) picks its concrete target: called
+   * just before it is journaled and applied (chaos/apply.ts), so the journal holds what it will
+   * strike and the revert plan for that. Each application resolves afresh; `revert` undoes what
+   * the last one struck, whatever the roles are by then. Absent on a fault with fixed names.
+   */
+  resolve?(ctx: FaultContext): Promise<void>;
+  /** The last resolution: the spec acted on (roles replaced by names) and where it struck; null before `resolve`. */
+  resolved?(): { spec: FaultSpec; target: FaultTarget } | null;
 }
 
 /** The name of a fault's toxic on a proxy; a suffix tells a fault's second toxic apart. */

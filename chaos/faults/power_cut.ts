@@ -4,7 +4,7 @@ import type { Estate } from '../../services/runtime';
 import type { Fault, FaultContext, RevertStep } from './fault';
 import { toxicName } from './fault';
 import { addToxic, removeToxic } from './proxy_ops';
-import type { PowerCutSpec, Site } from '../../model/faults';
+import type { AtSite, PowerCutSpec, Site } from '../../model/faults';
 
 /**
  * What another process can do about a site left without power: stop the estate (it cannot
@@ -66,20 +66,39 @@ export async function lightUp(toxiproxy: Toxiproxy, links: DarkLink[]): Promise<
   await Promise.all(links.map((l) => removeToxic(toxiproxy, l.proxy, l.toxic)));
 }
 
-/** The dark links' toxics removed (the estate may still be running), then the estate stopped. */
-export function powerRevertPlan(estate: Estate, links: DarkLink[]): RevertStep[] {
+/**
+ * The variables of a power hook (an estate that cuts power through hooks, runtime external):
+ * `${site}` and `${fault}`.
+ */
+const powerVars = (site: Site, faultId: string) => ({ site, fault: faultId });
+
+/**
+ * The dark links' toxics removed (the estate may still be running), then the estate stopped. On an
+ * estate that cuts power through hooks: its power_cut rollback hook, as the journal keeps it (the
+ * system's links are not blackstart's to darken, nor its estate to stop).
+ */
+export function powerRevertPlan(estate: Estate, links: DarkLink[], site: Site, faultId: string): RevertStep[] {
+  if (estate.hooks?.of('power_cut')) return [estate.hooks.rollbackStep('power_cut', powerVars(site, faultId))];
   const proxyApi = estate.endpoints.proxyApi;
   return [...links.map((l): RevertStep => ({ type: 'remove-toxic', proxyApi, proxy: l.proxy, toxic: l.toxic })), ...stopEstatePlan(estate)];
 }
 
-/** Cuts the power: the links go dark first, then every component of the site is killed at once. */
-export async function cutPower(ctx: FaultContext, site: Site, links: DarkLink[]): Promise<void> {
+/**
+ * Cuts the power: the links go dark first, then every component of the site is killed at once. On
+ * an estate that cuts power through hooks, the power_cut inject hook (and its status probe).
+ */
+export async function cutPower(ctx: FaultContext, site: Site, links: DarkLink[], faultId: string): Promise<void> {
+  if (ctx.estate.hooks?.of('power_cut')) return ctx.estate.hooks.inject('power_cut', powerVars(site, faultId));
   await goDark(ctx.toxiproxy, links);
   await ctx.estate.site(site).powerCut();
 }
 
-/** Power back: the links first (a held connection then ends, its far end gone), then a cold start. */
-export async function restorePower(ctx: FaultContext, site: Site, links: DarkLink[]): Promise<void> {
+/**
+ * Power back: the links first (a held connection then ends, its far end gone), then a cold start.
+ * Through hooks: the power_cut rollback hook (and its rollback_status probe).
+ */
+export async function restorePower(ctx: FaultContext, site: Site, links: DarkLink[], faultId: string): Promise<void> {
+  if (ctx.estate.hooks?.of('power_cut')) return ctx.estate.hooks.rollback('power_cut', powerVars(site, faultId));
   await lightUp(ctx.toxiproxy, links);
   await ctx.estate.site(site).restore();
 }
@@ -89,14 +108,14 @@ export async function restorePower(ctx: FaultContext, site: Site, links: DarkLin
  * once, no shutdown, no flush; the revert lights the links and cold-starts each component (the
  * SAN first).
  */
-export function powerCutFault(id: string, spec: PowerCutSpec): Fault {
+export function powerCutFault(id: string, spec: AtSite<PowerCutSpec>): Fault {
   const links = darkLinks(id, spec.site);
   return {
     id,
     spec: { kind: 'power_cut', spec },
     describe: () => `power cut at ${spec.site}`,
-    revertPlan: ({ estate }: FaultContext) => powerRevertPlan(estate, links),
-    apply: (ctx) => cutPower(ctx, spec.site, links),
-    revert: (ctx) => restorePower(ctx, spec.site, links),
+    revertPlan: ({ estate }: FaultContext) => powerRevertPlan(estate, links, spec.site, id),
+    apply: (ctx) => cutPower(ctx, spec.site, links, id),
+    revert: (ctx) => restorePower(ctx, spec.site, links, id),
   };
 }

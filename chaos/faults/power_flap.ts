@@ -1,6 +1,6 @@
 import type { Fault, FaultContext } from './fault';
 import { cutPower, darkLinks, powerRevertPlan, restorePower } from './power_cut';
-import type { PowerFlapSpec } from '../../model/faults';
+import type { AtSite, PowerFlapSpec } from '../../model/faults';
 
 /**
  * Repeated interruptions (the incident had several): `times` cycles of `every` ms, each cycle
@@ -8,8 +8,13 @@ import type { PowerFlapSpec } from '../../model/faults';
  * its period pushes the next cut back rather than cutting a half-started site. `apply` resolves
  * when the last cycle has restored the site; `revert` stops a flap in progress and makes sure
  * the site is up.
+ *
+ * Every cut strikes `spec.site`. A flap aimed at a role (`site: active`) is resolved once, before
+ * its first cut (chaos/faults/targeted.ts): the first cut fails the estate over, so a role resolved
+ * again at the second cut would name the other site and the flap would chase the failover instead
+ * of flapping one site's power.
  */
-export function powerFlapFault(id: string, spec: PowerFlapSpec): Fault {
+export function powerFlapFault(id: string, spec: AtSite<PowerFlapSpec>): Fault {
   let running: Promise<void> | undefined;
   let stop: AbortController | undefined;
   const links = darkLinks(id, spec.site);
@@ -17,7 +22,7 @@ export function powerFlapFault(id: string, spec: PowerFlapSpec): Fault {
     id,
     spec: { kind: 'power_flap', spec },
     describe: () => `power flap at ${spec.site}: ${spec.times} interruption${spec.times === 1 ? '' : 's'}, every ${spec.every} ms`,
-    revertPlan: ({ estate }: FaultContext) => powerRevertPlan(estate, links),
+    revertPlan: ({ estate }: FaultContext) => powerRevertPlan(estate, links, spec.site, id),
     apply: async (ctx) => {
       const abort = new AbortController();
       stop = abort;
@@ -26,10 +31,10 @@ export function powerFlapFault(id: string, spec: PowerFlapSpec): Fault {
         for (let i = 0; i < spec.times && !abort.signal.aborted; i++) {
           await sleepUntil(t0 + i * spec.every, abort.signal);
           if (abort.signal.aborted) break;
-          await cutPower(ctx, spec.site, links);
+          await cutPower(ctx, spec.site, links, id);
           await sleepUntil(t0 + i * spec.every + spec.every / 2, abort.signal);
           if (abort.signal.aborted) break;
-          await restorePower(ctx, spec.site, links);
+          await restorePower(ctx, spec.site, links, id);
         }
       };
       running = cycles();
@@ -39,7 +44,7 @@ export function powerFlapFault(id: string, spec: PowerFlapSpec): Fault {
       stop?.abort();
       // Let a restore in progress finish before starting what is still down.
       await running?.catch(() => undefined);
-      await restorePower(ctx, spec.site, links);
+      await restorePower(ctx, spec.site, links, id);
     },
   };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { thawStepSchema, unpauseStepSchema } from '../../model/estate_record';
+import { describeHook, hookStepSchema } from '../../model/hooks';
 
 /**
  * One step of undoing a fault, as plain JSON: written to the rollback journal before the fault
@@ -21,6 +22,12 @@ export const revertStepSchema = z.discriminatedUnion('type', [
    * whole estate, through its record, once its harness is gone.
    */
   z.object({ type: z.literal('stop-estate'), estateId: z.string(), record: z.string() }).strict(),
+  /**
+   * Run an external system's rollback hook (then its rollback_status probe), as templates with
+   * their variables and allowed hosts: `${env:NAME}` is taken from the environment of whoever runs
+   * it, so no secret is in the journal. The hook must be idempotent (model/hooks.ts).
+   */
+  hookStepSchema,
 ]);
 
 export type RevertStep = z.infer<typeof revertStepSchema>;
@@ -37,5 +44,7 @@ export function describeStep(step: RevertStep): string {
       return `unpause ${step.component} (container ${step.container.slice(0, 12)})`;
     case 'stop-estate':
       return `stop estate ${step.estateId}`;
+    case 'hook':
+      return `run ${step.source}: ${describeHook(step.hook, step.vars)}`;
   }
 }

@@ -1,7 +1,7 @@
 import type { Fault, FaultContext, RevertStep } from './fault';
 import { toxicName } from './fault';
 import { addToxic, removeToxic, setEnabled } from './proxy_ops';
-import type { StorageCutSpec } from '../../model/faults';
+import type { AtSite, StorageCutSpec } from '../../model/faults';
 
 const DEFAULT_SLOW_MS = 500;
 
@@ -13,8 +13,10 @@ const DEFAULT_SLOW_MS = 500;
  *   replies already in flight.
  * - refuse: the proxy disabled: connections refused, live ones closed.
  * - slow: a `latency` toxic on the replies (default 500 ms one way).
+ * On an estate that cuts storage through hooks (runtime external), its storage_cut hooks with
+ * `${site}`, `${mode}` and `${fault}`, the rollback journaled before the inject.
  */
-export function storageCutFault(id: string, spec: StorageCutSpec): Fault {
+export function storageCutFault(id: string, spec: AtSite<StorageCutSpec>): Fault {
   const link = `${spec.site}-san`;
   const toxics: { name: string; stream: 'downstream' | 'upstream' }[] =
     spec.mode === 'hang'
@@ -26,6 +28,7 @@ export function storageCutFault(id: string, spec: StorageCutSpec): Fault {
         ? [{ name: toxicName(id), stream: 'downstream' }]
         : [];
   const latency = spec.latency ?? DEFAULT_SLOW_MS;
+  const hookVars = { site: spec.site, mode: spec.mode, fault: id };
   return {
     id,
     spec: { kind: 'storage_cut', spec },
@@ -36,11 +39,13 @@ export function storageCutFault(id: string, spec: StorageCutSpec): Fault {
           ? `storage refuse at ${spec.site}: ${link} disabled`
           : `storage slow at ${spec.site}: +${latency} ms on ${link}`,
     revertPlan: ({ estate }: FaultContext): RevertStep[] => {
+      if (estate.hooks?.of('storage_cut')) return [estate.hooks.rollbackStep('storage_cut', hookVars)];
       const proxyApi = estate.endpoints.proxyApi;
       if (spec.mode === 'refuse') return [{ type: 'enable-proxy', proxyApi, proxy: link }];
       return toxics.map((t) => ({ type: 'remove-toxic', proxyApi, proxy: link, toxic: t.name }));
     },
-    apply: async ({ toxiproxy }) => {
+    apply: async ({ toxiproxy, estate }) => {
+      if (estate.hooks?.of('storage_cut')) return estate.hooks.inject('storage_cut', hookVars);
       if (spec.mode === 'refuse') {
         await setEnabled(toxiproxy, link, false);
         return;
@@ -54,7 +59,8 @@ export function storageCutFault(id: string, spec: StorageCutSpec): Fault {
         });
       }
     },
-    revert: async ({ toxiproxy }) => {
+    revert: async ({ toxiproxy, estate }) => {
+      if (estate.hooks?.of('storage_cut')) return estate.hooks.rollback('storage_cut', hookVars);
       if (spec.mode === 'refuse') {
         await setEnabled(toxiproxy, link, true);
         return;

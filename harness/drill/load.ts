@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import type { FaultSpec } from '../../model/faults';
+import { aimOf, partRole, roleForms, type FaultSpec, type FaultTarget } from '../../model/faults';
 import { estateConfigSchema } from '../../services/estate/config';
 import { estateNames } from '../../services/estate/topology';
 import { drillSchema, faultName, type Drill, type DrillFault } from './schema';
+import { externalFaultIssues } from './external';
 
 export interface DrillProblem {
   file: string;
@@ -58,8 +59,10 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 /**
  * The names a drill gives parts of the estate that the schema cannot know: the link of a network
- * fault and the component of a freeze must be ones the drill's estate has (services/estate).
- * Sites are checked by the fault specs (model/faults.ts).
+ * fault and the component of a freeze must be ones the drill's estate has (services/estate), or a
+ * role form of one that every site has (`active-san`, `standby-booking`: model/faults.ts), which
+ * the estate can resolve whichever site is active. Sites and site roles are checked by the fault
+ * specs (model/faults.ts).
  */
 function estateIssues(input: unknown): z.core.$ZodIssue[] {
   const drill = isRecord(input) ? input : {};
@@ -73,12 +76,19 @@ function estateIssues(input: unknown): z.core.$ZodIssue[] {
       const value = isRecord(spec) ? spec[field] : undefined;
       // Anything but a name is the schema's to report.
       if (typeof value !== 'string' || value === '' || known.includes(value)) return;
-      const message = `no ${what} ${JSON.stringify(value)} in the estate (${what}s: ${known.join(', ')})`;
+      const roles = roleForms(known);
+      if (roles.includes(value)) return;
+      // A role form of a part that is not at every site (active-controller): say which roles exist.
+      const role = partRole(value);
+      const message = role
+        ? `cannot resolve ${what} ${JSON.stringify(value)}: "${role.part}" is not a ${what} of every site (roles: ${roles.join(', ')})`
+        : `no ${what} ${JSON.stringify(value)} in the estate (${what}s: ${known.join(', ')})`;
       issues.push({ code: 'custom', path: ['faults', i, kind, field], message, input: value });
     };
     check('network', 'link', 'link', names.links);
     check('freeze', 'component', 'component', names.components);
   });
+  issues.push(...externalFaultIssues(drill, config.success ? config.data : undefined));
   return issues;
 }
 
@@ -135,10 +145,21 @@ export function faultSpecOf(f: DrillFault): FaultSpec {
   throw new Error('fault without a kind');
 }
 
-export function describeFault(f: DrillFault, i: number): string {
-  const { kind, spec } = faultSpecOf(f);
+/**
+ * One line for a drill's fault, as the dry run and result.json show it. A role is shown as
+ * written, with what it struck (`site=active (hit dc1)`) once the fault was applied, or
+ * `(resolved when applied)` before.
+ */
+export function describeFault(f: DrillFault, i: number, target?: FaultTarget): string {
+  const faultSpec = faultSpecOf(f);
+  const { kind, spec } = faultSpec;
+  const aim = aimOf(faultSpec);
   const detail = Object.entries(spec)
-    .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`)
+    .map(([k, v]) => {
+      const text = `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`;
+      if (aim?.field !== k) return text;
+      return `${text} (${target ? `hit ${target.hit}` : 'resolved when applied'})`;
+    })
     .join(' ');
   const until = f.restore_after !== undefined ? `, restored after ${f.restore_after} ms` : f.duration !== undefined ? `, for ${f.duration} ms` : ', until the load ends';
   return `${faultName(f, i)}: ${kind} ${detail}${until}`;

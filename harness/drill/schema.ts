@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { estateConfigSchema } from '../../services/estate/config';
 import { FAULT_KINDS, failbackSpec, freezeSpec, networkSpec, powerCutSpec, powerFlapSpec, storageCutSpec } from '../../model/faults';
 import { duration, rate } from '../../model/units';
+import { statSchema } from '../../model/stat';
 import { mixSchema } from '../load/workload';
+import { fhirLoadSchema } from '../load/fhir_workload';
 
 /** A drill file (YAML): what to stand up, what load, which faults when, and the gates. */
 
@@ -22,9 +24,16 @@ const loadSchema = z
     mix: mixSchema.partial().optional(),
     /** Clerks book on paper while booking is unreachable, and key the backlog in after. */
     paper: z.boolean().default(false),
+    /** clinical: the mock apps' own routes (default); fhir: standard FHIR R4 requests, read back by identifier search (README, "A standard FHIR R4 workload"). */
+    workload: z.enum(['clinical', 'fhir']).default('clinical'),
+    /** workload fhir: identifier system, base URL per service, mix. */
+    fhir: fhirLoadSchema.optional(),
   })
   .strict()
   .superRefine((l, ctx) => {
+    if (l.workload === 'fhir' && l.mix !== undefined) ctx.addIssue({ code: 'custom', path: ['mix'], message: 'the fhir workload has its own mix: use fhir.mix' });
+    if (l.workload === 'fhir' && l.paper) ctx.addIssue({ code: 'custom', path: ['paper'], message: 'paper mode needs workload: clinical' });
+    if (l.workload !== 'fhir' && l.fhir !== undefined) ctx.addIssue({ code: 'custom', path: ['fhir'], message: 'fhir applies to workload: fhir only' });
     if (l.executor === 'constant-arrival-rate' && l.duration === undefined) {
       ctx.addIssue({ code: 'custom', path: ['duration'], message: 'constant-arrival-rate needs a duration' });
     }
@@ -78,6 +87,8 @@ const gateSchema = z
     phase: z.enum(['before', 'during', 'after', 'run']).default('run'),
     /** rto_ms / time_to_first_success_ms / phases: one fault (by name or index from 0); default every fault. */
     fault: z.union([z.string(), z.number().int().min(0)]).optional(),
+    /** With --repeat/--rates: judge this statistic of the per-run values on the aggregate, not each run (docs/ARCHITECTURE.md § 7.14). */
+    stat: statSchema.optional(),
   })
   .strict();
 export type Gate = z.infer<typeof gateSchema>;
@@ -108,6 +119,11 @@ export const drillSchema = z
     gates: z.array(gateSchema).default([]),
     /** After the load: how long to wait for the estate to settle before reading writes back. */
     settle: duration().default(2000),
+    /** Run the drill at each offered rate, `repeat` times each (docs/ARCHITECTURE.md § 7.14); --rates and --repeat replace these. */
+    sweep: z
+      .object({ rates: z.array(rate()).min(1).max(20), repeat: z.number().int().min(1).max(100).optional() })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((d, ctx) => {

@@ -4,14 +4,17 @@ import { classify, classifyError } from './classify';
 import type { Executor } from './executors/executor';
 import { LiveStats } from './live';
 import { OutcomeCode, RequestLog, type ServiceName } from './records';
+import { versionNumber } from './version';
 
 /** One request, as the workload builds it at its due time. */
 export interface Operation {
   op: string;
   service: ServiceName;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   path: string;
   body?: unknown;
+  /** Headers of this request only (e.g. FHIR's If-None-Exist, If-Match, Content-Type application/fhir+json). */
+  headers?: Record<string, string>;
   write: boolean;
   /** Idempotency-Key of a write. */
   key?: string;
@@ -128,12 +131,13 @@ export function runLoad(options: LoadOptions): LoadRun {
     inFlight++;
     const started = performance.now();
     log.started(i, started);
-    void send(op).then(({ outcome, status, site, body, seq }) => {
+    void send(op).then(({ outcome, status, site, body, seq, etagVersion }) => {
       const end = performance.now();
       let ack: { id?: string; version?: number; seq?: number } | undefined;
       if (outcome === OutcomeCode.Ok && op.write && body && typeof body === 'object') {
         const b = body as { id?: string; meta?: { versionId?: string } };
-        ack = { id: b.id, version: Number(b.meta?.versionId ?? 0), seq };
+        // The mock's versions are numbers; a vendor's may be opaque (a UUID): kept as their hash.
+        ack = { id: b.id, version: versionNumber(b.meta?.versionId ?? etagVersion), seq };
       }
       log.finished(i, end, outcome, status, site, ack);
       live.add(end, end - dueAt, outcome === OutcomeCode.Ok);
@@ -158,6 +162,7 @@ export function runLoad(options: LoadOptions): LoadRun {
           ...options.headers,
           ...(op.body !== undefined ? { 'content-type': 'application/json' } : {}),
           ...(op.key ? { 'idempotency-key': op.key } : {}),
+          ...op.headers,
         },
         body: op.body !== undefined ? JSON.stringify(op.body) : undefined,
         signal,
@@ -176,9 +181,17 @@ export function runLoad(options: LoadOptions): LoadRun {
           body = undefined;
         }
       }
-      return { outcome, status: res.statusCode, site: header('x-blackstart-site') ?? '', body, seq: Number(header('x-blackstart-seq') ?? 0) };
+      const tag = header('etag');
+      return {
+        outcome,
+        status: res.statusCode,
+        site: header('x-blackstart-site') ?? '',
+        body,
+        seq: Number(header('x-blackstart-seq') ?? 0),
+        etagVersion: tag === undefined ? undefined : tag.replace(/^W\//, '').replace(/^"(.*)"$/, '$1'),
+      };
     } catch (e) {
-      return { outcome: classifyError((e as { code?: string }).code), status: 0, site: '', body: undefined, seq: 0 };
+      return { outcome: classifyError((e as { code?: string }).code), status: 0, site: '', body: undefined, seq: 0, etagVersion: undefined };
     } finally {
       clearTimeout(timeout);
     }

@@ -112,7 +112,7 @@ function result(gate: Gate, fault: string | null, value: number | null, failure:
   const passed = failure === null && value !== null && value <= gate.max;
   const where = [gate.service !== 'all' ? gate.service : 'all services', gate.phase !== 'run' ? `${gate.phase} ${fault ?? ''}`.trim() : fault].filter(Boolean).join(', ');
   return {
-    name: `${gate.metric} <= ${gate.max} (${where})`,
+    name: `${gate.metric}${gate.stat ? ` ${gate.stat}` : ''} <= ${gate.max} (${where})`,
     metric: gate.metric,
     service: gate.service,
     phase: gate.phase,
@@ -121,6 +121,7 @@ function result(gate: Gate, fault: string | null, value: number | null, failure:
     value,
     passed,
     reason: passed ? null : (failure ?? `measured ${round(value!)} > limit ${gate.max}`),
+    ...(gate.stat ? { stat: gate.stat } : {}),
   };
 }
 

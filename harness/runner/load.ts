@@ -7,6 +7,8 @@ import { rampingArrivalRate } from '../load/executors/ramping_arrival_rate';
 import { PaperBacklog } from '../load/paper';
 import type { RequestLog } from '../load/records';
 import { clinicalWorkload } from '../load/workload';
+import { DEFAULT_IDENTIFIER_SYSTEM, fhirWorkload, type FhirMix } from '../load/fhir_workload';
+import type { ServiceName } from '../load/records';
 
 /** The drill's load started on the estate: open model, from the drill's seed (docs/ARCHITECTURE.md § 6). */
 export interface DrillLoad {
@@ -17,7 +19,10 @@ export interface DrillLoad {
 }
 
 export function startDrillLoad(drill: Drill, estate: Estate, log: RequestLog, runId: string): DrillLoad {
-  const workload = clinicalWorkload({ seed: drill.seed, mix: drill.load.mix, runId });
+  const fhir = drill.load.workload === 'fhir' ? fhirOptions(drill, estate) : undefined;
+  const workload = fhir
+    ? fhirWorkload({ seed: drill.seed, mix: fhir.mix, runId, identifierSystem: fhir.identifierSystem })
+    : clinicalWorkload({ seed: drill.seed, mix: drill.load.mix, runId });
   const paper = drill.load.paper ? new PaperBacklog({ log, bookingUrl: estate.endpoints.services.booking }) : undefined;
   const executor =
     drill.load.executor === 'ramping-arrival-rate'
@@ -25,11 +30,24 @@ export function startDrillLoad(drill: Drill, estate: Estate, log: RequestLog, ru
       : constantArrivalRate(drill.load.rate, drill.load.duration!);
   const run = runLoad({
     executor,
-    targets: estate.endpoints.services,
+    targets: fhir?.bases ?? estate.endpoints.services,
     workload: paper ? paper.wrap(workload) : workload,
     maxInFlight: drill.load.max_in_flight,
     timeoutMs: drill.load.timeout,
     log,
   });
   return { run, executor, paper };
+}
+
+/**
+ * The FHIR workload's targets (`load.workload: fhir`): each service's FHIR base, the drill's
+ * `load.fhir.base` where it names one, else the estate's endpoint (the mock app through the front door).
+ */
+export function fhirOptions(drill: Drill, estate: Estate): { bases: Record<ServiceName, string>; identifierSystem: string; mix?: Partial<FhirMix> } {
+  const f = drill.load.fhir;
+  return {
+    bases: { ...estate.endpoints.services, ...f?.base },
+    identifierSystem: f?.identifier_system ?? DEFAULT_IDENTIFIER_SYSTEM,
+    mix: f?.mix,
+  };
 }

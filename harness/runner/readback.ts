@@ -1,10 +1,12 @@
 import type { ControllerEvent } from '../../model/controller';
+import { hasEndpoint } from '../../model/estate_record';
 import { controllerClient } from '../../services/controller/client';
 import type { Estate } from '../../services/runtime';
-import type { RequestLog } from '../load/records';
+import type { RequestLog, ServiceName } from '../load/records';
 import type { Ledger } from '../../model/figures/ledger';
 import { ledger } from '../verify/ledger';
 import { readBack } from '../verify/readback';
+import { describeFhirReadBack, fhirReadBack } from '../verify/fhir_readback';
 
 /**
  * After the load: let the estate settle, then read every write back from the site that is active
@@ -13,26 +15,33 @@ import { readBack } from '../verify/readback';
  */
 export async function readBackPhase(
   estate: Estate,
-  o: { log: RequestLog; runId: string; settleMs: number; appliedAt: number[] },
+  o: {
+    log: RequestLog;
+    runId: string;
+    settleMs: number;
+    appliedAt: number[];
+    /** load.workload fhir: read back by FHIR identifier search on these bases instead of /_ledger (§ 7.9). */
+    fhir?: { bases: Record<ServiceName, string>; identifierSystem: string };
+  },
 ): Promise<{ events: ControllerEvent[]; ledger: Ledger }> {
   await settle(estate, o.settleMs);
-  const controller = controllerClient(estate.endpoints.controller);
+  // An external system may have no controller blackstart can ask (the run notes it): no events, no active site.
+  const controller = hasEndpoint(estate.endpoints.controller) ? controllerClient(estate.endpoints.controller) : undefined;
   // A controller that cannot answer leaves the figures without its events, not the drill without a ledger.
-  const events = await controller.events().catch(() => []);
-  const active = await controller.active().then((a) => a.site, () => undefined);
-  const sanAdmin = active === 'dc1' || active === 'dc2' ? estate.endpoints.sites[active].sanAdmin : undefined;
-  const back = await readBack(o.log, { services: estate.endpoints.services, sanAdmin }, o.runId);
+  const events = controller ? await controller.events().catch(() => []) : [];
+  const active = controller ? await controller.active().then((a) => a.site, () => undefined) : undefined;
+  const sanAdmin = active === 'dc1' || active === 'dc2' ? estate.endpoints.sites[active].sanAdmin || undefined : undefined;
+  const fhirBack = o.fhir ? await fhirReadBack(o.log, { ...o.fhir, runPrefix: o.runId }) : undefined;
+  const back = fhirBack ?? (await readBack(o.log, { services: estate.endpoints.services, sanAdmin }, o.runId));
   const promotions = events.filter((e) => e.type === 'promote').map((e) => e.t - performance.timeOrigin);
-  return {
-    events,
-    ledger: ledger(o.log, {
-      readBack: back.readBack,
-      unattemptedKeys: back.unattemptedKeys,
-      conflicts: back.conflicts,
-      tFault: o.appliedAt[0] ?? performance.now(),
-      lossFaults: faultsFollowedBy(o.appliedAt, promotions),
-    }),
-  };
+  const judged = ledger(o.log, {
+    readBack: back.readBack,
+    unattemptedKeys: back.unattemptedKeys,
+    conflicts: back.conflicts,
+    tFault: o.appliedAt[0] ?? performance.now(),
+    lossFaults: faultsFollowedBy(o.appliedAt, promotions),
+  });
+  return { events, ledger: fhirBack ? describeFhirReadBack(judged, fhirBack) : judged };
 }
 
 /**

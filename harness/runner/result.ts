@@ -3,6 +3,7 @@ import { TOXIPROXY_VERSION } from '../../proxy/api';
 import type { DrillResult, GateResult } from '../../model/result';
 import { headline } from '../../reports/format';
 import type { Estate } from '../../services/runtime';
+import { hasEndpoint } from '../../model/estate_record';
 import { describeFault } from '../drill/load';
 import { loadDurationMs, type Drill } from '../drill/schema';
 import type { LoadSummary } from '../load/engine';
@@ -42,6 +43,8 @@ export interface RunRecord {
   residue: string[];
   abortReason: string | null;
   error: string | null;
+  /** What the run could not measure and why (result.json `notes`). */
+  notes?: string[];
 }
 
 /** The figures of docs/ARCHITECTURE.md § 7 computed from a run's records. */
@@ -102,7 +105,8 @@ export function measureRun(r: RunRecord): MeasuredRun {
     recoveries,
     spans,
     latency: hasRecords ? latencyByPhase(r.log, { run, faults: spans }) : null,
-    splitBrain: hasRecords ? splitBrain(r.log, { events: r.events, initialPrimary: 'dc1', harnessTimeOrigin: performance.timeOrigin }) : null,
+    // Judged against the controller's promotions: not measured where the estate has no controller (an external system).
+    splitBrain: hasRecords && (!r.estate || hasEndpoint(r.estate.endpoints.controller)) ? splitBrain(r.log, { events: r.events, initialPrimary: 'dc1', harnessTimeOrigin: performance.timeOrigin }) : null,
     events,
   };
 }
@@ -125,9 +129,9 @@ export function judgeGates(r: RunRecord, m: MeasuredRun): GateResult[] {
 }
 
 /** result.json (model/result.ts) from the records, the figures, the gates and the phases. */
-export function assembleResult(r: RunRecord, m: MeasuredRun, gates: GateResult[]): DrillResult {
+export function assembleResult(r: RunRecord, m: MeasuredRun, gates: GateResult[], aggregateGates?: GateResult[]): DrillResult {
   const result = assembleFigures(r, m, gates);
-  return { ...result, headline: headline(result) };
+  return { ...result, headline: headline(result), ...(aggregateGates ? { aggregateGates } : {}) };
 }
 
 function assembleFigures(r: RunRecord, m: MeasuredRun, gates: GateResult[]): Omit<DrillResult, 'headline'> {
@@ -157,16 +161,21 @@ function assembleFigures(r: RunRecord, m: MeasuredRun, gates: GateResult[]): Omi
       lagP99Ms: r.summary?.lagP99Ms ?? 0,
       requests: counts,
     },
-    faults: r.faults.map((f) => ({
-      name: f.name,
-      kind: f.fault.spec.kind,
-      description: describeFault(r.drill.faults[f.index], f.index),
-      plannedAtMs: f.plannedAtMs,
-      appliedAtMs: f.appliedAt === null ? null : f.appliedAt - m.t0,
-      revertedAtMs: f.revertedAt === null ? null : f.revertedAt - m.t0,
-      error: f.error,
-      revertError: f.revertError,
-    })),
+    faults: r.faults.map((f) => {
+      // Aimed at a role: where it struck when it was applied.
+      const target = f.fault.resolved?.()?.target;
+      return {
+        name: f.name,
+        kind: f.fault.spec.kind,
+        description: describeFault(r.drill.faults[f.index], f.index, target),
+        ...(target ? { target } : {}),
+        plannedAtMs: f.plannedAtMs,
+        appliedAtMs: f.appliedAt === null ? null : f.appliedAt - m.t0,
+        revertedAtMs: f.revertedAt === null ? null : f.revertedAt - m.t0,
+        error: f.error,
+        revertError: f.revertError,
+      };
+    }),
     controllerEvents: m.events.map((e) => ({ atMs: e.t - m.t0, type: e.type, site: e.site ?? null, detail: e.detail ?? null })),
     recovery: m.recoveries,
     latency: m.latency,
@@ -176,6 +185,7 @@ function assembleFigures(r: RunRecord, m: MeasuredRun, gates: GateResult[]): Omi
     paper: r.paper,
     residue: r.residue,
     gates,
+    ...(r.notes?.length ? { notes: r.notes } : {}),
     phases: [],
     timeline: hasRecords ? timeline(r.log, { t0: m.t0, t1: m.end }) : null,
   };

@@ -33,6 +33,7 @@ export function appointmentResource({ id, version, doc }: Rec<AppointmentDoc>) {
     resourceType: 'Appointment' as const,
     id,
     meta: meta(version, doc.idempotencyKey),
+    ...(doc.identifier?.length ? { identifier: doc.identifier } : {}),
     status: doc.status,
     ...(doc.cancellationReason ? { cancelationReason: { text: doc.cancellationReason } } : {}),
     serviceType: [{ text: doc.clinic }],

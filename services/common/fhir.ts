@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { nhsNumberProblem } from './nhs_number';
 import { unprocessable } from './outcome';
 
@@ -41,3 +42,23 @@ export function requireNhsNumber(value: string, field: string): string {
   if (problem) throw unprocessable(`${field}: ${problem}`, 'invalid');
   return value;
 }
+
+/** A FHIR Identifier as the apps keep it: system and value (use, type, period are not kept). */
+export const identifierSchema = z.object({ system: z.string().min(1).max(255), value: z.string().min(1).max(255) });
+export type Identifier = z.infer<typeof identifierSchema>;
+
+/** A FHIR Reference as the apps read it: `{reference: "Type/id"}` (an absolute URL ending in Type/id is the same). */
+export const referenceSchema = z.object({ reference: z.string().min(1) });
+
+/** The id in a reference to `type`, or undefined when it refers to something else. */
+export function referenceId(reference: string, type: string): string | undefined {
+  const m = new RegExp(`(?:^|/)${type}/([A-Za-z0-9\\-.]{1,64})$`).exec(reference);
+  return m?.[1];
+}
+
+/** True when `json` is a FHIR resource of `type` (the standard request shape rather than the apps' own). */
+export const isResource = (json: unknown, type: string): boolean =>
+  typeof json === 'object' && json !== null && (json as { resourceType?: unknown }).resourceType === type;
+
+/** The version in an `If-Match` / `ETag` value (`W/"3"`, `"3"` or `3`). */
+export const versionOfEtag = (value: string): string => value.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');

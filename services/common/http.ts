@@ -73,9 +73,21 @@ export class Router {
     return this.route('POST', path, options, handler);
   }
 
-  async handle(req: http.IncomingMessage): Promise<Reply> {
-    const method = req.method ?? 'GET';
-    const [rawPath, search = ''] = (req.url ?? '/').split('?', 2);
+  put<B extends z.ZodType = z.ZodUnknown, Q extends z.ZodType = typeof rawQuery>(
+    path: string,
+    options: RouteOptions<B, Q>,
+    handler: (ctx: Ctx<z.output<B>, z.output<Q>>) => Promise<Reply>,
+  ): this {
+    return this.route('PUT', path, options, handler);
+  }
+
+  handle(req: http.IncomingMessage): Promise<Reply> {
+    return this.dispatch(req.method ?? 'GET', req.url ?? '/', req.headers, () => readJson(req));
+  }
+
+  /** Runs one request through the routes without a socket (a FHIR batch entry, docs in services/README.md). */
+  async dispatch(method: string, url: string, headers: http.IncomingHttpHeaders, readBody: () => Promise<unknown> = async () => undefined): Promise<Reply> {
+    const [rawPath, search = ''] = url.split('?', 2);
     let segments: string[];
     try {
       segments = splitPath(rawPath).map(decodeURIComponent);
@@ -95,7 +107,7 @@ export class Router {
       });
     }
     const { route, params } = found;
-    const json = method === 'GET' || method === 'HEAD' ? undefined : await readJson(req);
+    const json = method === 'GET' || method === 'HEAD' ? undefined : await readBody();
     const ctx: Ctx<unknown, unknown> = {
       method,
       path,
@@ -103,7 +115,7 @@ export class Router {
       query: parse(route.options.query ?? rawQuery, Object.fromEntries(new URLSearchParams(search)), 'query'),
       body: json,
       json,
-      headers: req.headers,
+      headers,
     };
     const early = await route.options.before?.(ctx);
     if (early) return early;

@@ -5,6 +5,7 @@ export type IssueCode =
   | 'invalid'
   | 'business-rule'
   | 'conflict'
+  | 'multiple-matches'
   | 'not-found'
   | 'not-supported'
   | 'too-long'

@@ -30,6 +30,14 @@ export interface WritePlan {
   location?: string;
 }
 
+/**
+ * Nothing to write: the answer is a resource that already exists (a FHIR conditional create whose
+ * `If-None-Exist` matched exactly one resource answers 200 with it, and stores nothing).
+ */
+export interface ExistingAnswer {
+  existing: Reply;
+}
+
 export interface WriteCtx<B> extends Ctx<B> {
   /** The client's Idempotency-Key, or null when the request has none (then there is no idempotency). */
   key: string | null;
@@ -49,14 +57,14 @@ type StoredResponse = z.infer<typeof storedResponse>;
 // either a success or a 409 naming the real domain reason (slot booked, session full).
 const ATTEMPTS = 3;
 
-/** Registers write routes (POST) on a router, all going through the idempotent commit flow. */
+/** Registers write routes (POST, or PUT for a FHIR update) on a router, all going through the idempotent commit flow. */
 export function writeRoutes(router: Router, storage: Storage) {
   return function write<B extends z.ZodType = z.ZodUnknown>(
     path: string,
-    options: { body?: B },
-    plan: (ctx: WriteCtx<z.output<B>>) => Promise<WritePlan>,
+    options: { body?: B; method?: 'POST' | 'PUT' },
+    plan: (ctx: WriteCtx<z.output<B>>) => Promise<WritePlan | ExistingAnswer>,
   ): void {
-    router.post(path, { body: options.body, before: (ctx) => replayIfSeen(storage, ctx) }, (ctx) =>
+    router.route(options.method ?? 'POST', path, { body: options.body, before: (ctx) => replayIfSeen(storage, ctx) }, (ctx) =>
       commitPlan(storage, { ...ctx, key: idempotencyKey(ctx) }, plan),
     );
   };
@@ -69,12 +77,14 @@ async function replayIfSeen(storage: Storage, ctx: Ctx<unknown, unknown>): Promi
   return prior && replay(key, prior, fingerprint(ctx));
 }
 
-async function commitPlan<B>(storage: Storage, ctx: WriteCtx<B>, plan: (ctx: WriteCtx<B>) => Promise<WritePlan>): Promise<Reply> {
+async function commitPlan<B>(storage: Storage, ctx: WriteCtx<B>, plan: (ctx: WriteCtx<B>) => Promise<WritePlan | ExistingAnswer>): Promise<Reply> {
   const request = fingerprint(ctx);
   for (let attempt = 1; ; attempt++) {
     let p: WritePlan;
     try {
-      p = await plan(ctx);
+      const planned = await plan(ctx);
+      if ('existing' in planned) return planned.existing;
+      p = planned;
     } catch (err) {
       // A concurrent request with the same key may have committed since our lookup, and its write
       // now refuses ours (the slot it booked is busy): the client must get that first answer.

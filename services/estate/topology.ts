@@ -1,5 +1,5 @@
 import * as net from 'node:net';
-import type { EstateConfig } from './config';
+import { externalComponents, type EstateConfig } from './config';
 
 import { SERVICES, SITES, type Service, type Site } from '../../model/estate';
 
@@ -66,10 +66,15 @@ export interface EstateNames {
 }
 
 /**
- * The links, components and sites of an estate of this configuration. Every configuration has
- * the same layout today; the configuration is taken so a caller need not know that.
+ * The links, components and sites of an estate of this configuration. The estates blackstart
+ * starts share one layout; an external system has the sites and components its block names, and
+ * one link (`frontdoor`, the clients' path) only when blackstart's proxy is put in it.
  */
-export function estateNames(_config?: EstateConfig): EstateNames {
+export function estateNames(config?: EstateConfig): EstateNames {
+  if (config?.runtime === 'external' && config.external) {
+    const x = config.external;
+    return { links: x.proxy_clients ? ['frontdoor'] : [], components: externalComponents(x), sites: [...x.sites] };
+  }
   return { links: proxyNames(), components: componentNames(), sites: [...SITES] };
 }
 
@@ -126,7 +131,8 @@ export function proxySpecs(t: Topology, primary: Site = 'dc1'): ProxySpec[] {
   return Object.entries(t.proxies).map(([name, port]) => ({ name, listen: `${t.bind}:${port}`, upstream: upstream[name] }));
 }
 
-async function freePorts(host: string, count: number, range?: [number, number]): Promise<number[]> {
+/** `count` ports free on `host` now (from `range`, else any the OS gives). */
+export async function freePorts(host: string, count: number, range?: [number, number]): Promise<number[]> {
   const servers: net.Server[] = [];
   const tried = new Set<number>();
   const listen = (port: number) =>

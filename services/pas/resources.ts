@@ -9,7 +9,7 @@ export function patientResource({ id, version, doc }: Rec<PatientDoc>) {
     resourceType: 'Patient' as const,
     id,
     meta: meta(version, doc.idempotencyKey),
-    identifier: [{ system: NHS_NUMBER_SYSTEM, value: doc.nhsNumber }],
+    identifier: [{ system: NHS_NUMBER_SYSTEM, value: doc.nhsNumber }, ...(doc.identifier ?? [])],
     name: [{ family: doc.name.family, given: doc.name.given }],
     birthDate: doc.birthDate,
     gender: doc.gender,
@@ -28,6 +28,7 @@ export function encounterResource({ id, version, doc }: Rec<EncounterDoc>) {
     resourceType: 'Encounter' as const,
     id,
     meta: meta(version, doc.idempotencyKey),
+    ...(doc.identifier?.length ? { identifier: doc.identifier } : {}),
     status: doc.status,
     class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', ...ACT_CODES[doc.class] },
     /** The class as requested (inpatient, day-case, emergency). */

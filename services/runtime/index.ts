@@ -8,6 +8,8 @@ import type { Estate } from './runtime';
  * The one interface to the runtimes: start an estate on the runtime its configuration names, and
  * deal with one from its record afterwards, without knowing which runtime runs it. The docker
  * runtime's code is loaded only when a docker estate (or its record, or its images) is asked for.
+ * The hook runner (external/hooks.ts) is exported for `blackstart restore`, which carries out a
+ * journaled rollback hook from another process.
  */
 
 /** Starts an estate on the runtime its configuration names. */
@@ -21,12 +23,16 @@ export async function startEstate(input: EstateConfigInput = {}, options: StartO
       const { startDockerEstate } = await import('./docker/runtime');
       return startDockerEstate(config, options);
     }
-    default:
-      throw new Error(`runtime ${config.runtime} is not available yet: use runtime: process or docker`);
+    case 'external': {
+      const { startExternalEstate } = await import('./external/runtime');
+      return startExternalEstate(config, options);
+    }
   }
 }
 
-export type { Estate, ComponentHandle, SiteHandle, EstateEndpoints, FreezeUndo, ProxyServer } from './runtime';
+export type { Estate, ComponentHandle, SiteHandle, EstateEndpoints, EstateHooks, FreezeUndo, ProxyServer } from './runtime';
+export { HookError, HookRefused, pollProbe, runHook, runHookStep, type HookOptions, type HookRun } from './external/hooks';
+export { hookEnvNeeds } from './external/runtime';
 export type { EstateRecord } from '../../model/estate_record';
 export { componentsUp, findEstateRecords, findLeftovers, isAlive, killEstate, readEstateRecord, removeLeftovers, removeUnrecorded, takeDown, undoFreeze, type Leftovers, type Scope } from './records';
 export { buildImages, type BuildOptions, type BuiltImage } from './images';

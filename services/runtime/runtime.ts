@@ -1,4 +1,5 @@
 import type { EstateEndpoints, FreezeUndo, ProxyServer } from '../../model/estate_record';
+import type { FaultHooks, HookedFault, HookStep } from '../../model/hooks';
 import type { EstateConfig } from '../estate/config';
 import type { Site, Topology } from '../estate/topology';
 
@@ -43,6 +44,23 @@ export interface SiteHandle {
   restore(): Promise<void>;
 }
 
+/**
+ * An estate's capability to perform faults through hooks (model/hooks.ts): an external system's
+ * power cut, storage cut or freeze is a command or an HTTP call of its owner's, not a signal of
+ * blackstart's. A fault asks for it by its kind, not by the runtime: where `of(kind)` gives hooks,
+ * the fault journals `rollbackStep` before it calls `inject`, and `rollback` undoes it.
+ */
+export interface EstateHooks {
+  /** The hooks of a fault kind, when this estate performs that kind through hooks. */
+  of(kind: HookedFault): FaultHooks | undefined;
+  /** The journaled rollback (templates, variables, allowed hosts): written before `inject` runs. */
+  rollbackStep(kind: HookedFault, vars: Record<string, string>): HookStep;
+  /** The inject hook, then its status probe. Throws when either fails. */
+  inject(kind: HookedFault, vars: Record<string, string>): Promise<void>;
+  /** The rollback hook, then its rollback_status probe. Idempotent as the hook is. */
+  rollback(kind: HookedFault, vars: Record<string, string>): Promise<void>;
+}
+
 /** A started estate (testcontainers' "started" object): use it, then stop() it. */
 export interface Estate {
   readonly id: string;
@@ -57,5 +75,7 @@ export interface Estate {
   site(name: Site): SiteHandle;
   component(name: string): ComponentHandle;
   readonly components: readonly ComponentHandle[];
+  /** Faults performed through hooks (runtime external); absent: blackstart performs every fault itself. */
+  readonly hooks?: EstateHooks;
   stop(): Promise<void>;
 }

@@ -29,6 +29,18 @@ describe('shipped drills (short versions)', () => {
     expect(r.ledger!.counts.lost).toBe(0);
     expect(r.ledger!.counts.acknowledged).toBeGreaterThan(100);
     expect(r.controllerEvents.map((e) => e.type)).toEqual(expect.arrayContaining(['detect', 'promote', 'switch']));
+    // Each fault is aimed at the active site and struck the site serving then: dc1, then dc2 (which
+    // took over), then dc1 (back in service since the SAN hang). Each interrupted service, each
+    // recovered, and each moved service to the other site.
+    expect(r.faults.map((f) => [f.name, f.target?.role, f.target?.hit])).toEqual([
+      ['active-power-cut', 'active', 'dc1'],
+      ['active-san-hang', 'active', 'dc2'],
+      ['active-power-flap', 'active', 'dc1'],
+    ]);
+    for (const rec of r.recovery) {
+      expect([rec.fault, rec.all.tFirstFailure !== null, rec.all.rto.recovered && rec.all.rto.ms > 0]).toEqual([rec.fault, true, true]);
+    }
+    expect(r.controllerEvents.filter((e) => e.type === 'promote').map((e) => e.site)).toEqual(['dc2', 'dc1', 'dc2']);
     expect([r.runtime, r.versions.proxy]).toEqual(['process', 'embedded (Toxiproxy 2.12.0 API)']);
     // The runner's own journal: every phase ran, in order, and none failed.
     expect(r.phases.map((p) => [p.name, p.status])).toEqual(['estate', 'load', 'faults', 'read-back', 'residue', 'gates', 'result'].map((n) => [n, 'ok']));

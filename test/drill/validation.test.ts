@@ -100,8 +100,8 @@ describe("names of the estate's parts", () => {
   it('an unknown site is an error', () => {
     const found = problems(drillWith('{ at: 3s, storage_cut: { site: dc3, mode: hang } }', '{ at: 3s, power_cut: { site: DC1 } }'));
     expect(found.map((p) => [p.path, p.message])).toEqual([
-      ['faults.0.storage_cut.site', 'no site "dc3" in the estate (sites: dc1, dc2)'],
-      ['faults.1.power_cut.site', 'no site "DC1" in the estate (sites: dc1, dc2)'],
+      ['faults.0.storage_cut.site', 'no site "dc3" in the estate (sites: dc1, dc2; roles, resolved when applied: active, standby)'],
+      ['faults.1.power_cut.site', 'no site "DC1" in the estate (sites: dc1, dc2; roles, resolved when applied: active, standby)'],
     ]);
   });
 

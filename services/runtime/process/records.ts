@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
-import type { ProcessEstateRecord } from '../../../model/estate_record';
+import type { ExternalEstateRecord, ProcessEstateRecord } from '../../../model/estate_record';
 import type { FreezeUndo } from '../runtime';
 import { isAlive } from '../shared';
 
 /**
  * What another process does with a process estate from its record (`blackstart down/status/
- * restore`): its components are the pids the record names.
+ * restore`): its components are the pids the record names. An external estate's record is read
+ * the same way: its one process is blackstart's proxy.
  */
+type PidRecord = ProcessEstateRecord | ExternalEstateRecord;
 
 /** The scheduler state of a process (R, S, T stopped, Z zombie...); undefined where /proc has none. */
 export function processState(pid: number): string | undefined {
@@ -20,7 +22,7 @@ export function processState(pid: number): string | undefined {
 }
 
 /** Kills every process the record names (thawing frozen ones first); returns what it killed. */
-export function killProcesses(record: ProcessEstateRecord): string[] {
+export function killProcesses(record: PidRecord): string[] {
   const killed: string[] = [];
   for (const [name, pid] of Object.entries(record.pids)) {
     if (!isAlive(pid)) continue;
@@ -36,12 +38,12 @@ export function killProcesses(record: ProcessEstateRecord): string[] {
 }
 
 /** Component name -> whether its process is alive. */
-export function processesUp(record: ProcessEstateRecord): Record<string, boolean> {
+export function processesUp(record: PidRecord): Record<string, boolean> {
   return Object.fromEntries(Object.entries(record.pids).map(([n, p]) => [n, isAlive(p)]));
 }
 
 /** Its harness, asked to stop it, is done once none of its processes is left. */
-export const processesGone = (record: ProcessEstateRecord): boolean => !Object.values(record.pids).some(isAlive);
+export const processesGone = (record: PidRecord): boolean => !Object.values(record.pids).some(isAlive);
 
 /** SIGCONT the pid a frozen component had. */
 export function thaw(step: Extract<FreezeUndo, { type: 'thaw' }>): { outcome: 'done' | 'already'; detail: string } {

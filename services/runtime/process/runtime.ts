@@ -25,7 +25,7 @@ function entryCommand(): { execArgv: string[]; entry: string } {
   return { execArgv: ['-r', 'ts-node/register/transpile-only'], entry: join(root, 'services', 'main.ts') };
 }
 
-class ProcessComponent extends SpecComponent implements RuntimeComponent {
+export class ProcessComponent extends SpecComponent implements RuntimeComponent {
   private child: ChildProcess | undefined;
   frozen = false;
   private exitWaiters: (() => void)[] = [];
