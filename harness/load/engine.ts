@@ -44,6 +44,54 @@ export interface LoadOptions {
   log?: RequestLog;
   /** Extra headers on every request (e.g. a vendor's auth). */
   headers?: Record<string, string>;
+  /** Connection pools opened (and warmed) beforehand: see `openPools`. Closed when the run is done. */
+  pools?: LoadPools;
+}
+
+/** One undici pool per origin of the targets, and each service's pool and path prefix. */
+export interface LoadPools {
+  readonly byOrigin: ReadonlyMap<string, Pool>;
+  readonly targets: Record<ServiceName, { pool: Pool; prefix: string }>;
+}
+
+/** The pools a run uses: one per origin, up to `maxInFlight` connections each. */
+export function openPools(targets: Record<ServiceName, string>, maxInFlight = 256): LoadPools {
+  const byOrigin = new Map<string, Pool>();
+  const byService = Object.fromEntries(
+    Object.entries(targets).map(([service, base]) => {
+      const url = new URL(base);
+      if (!byOrigin.has(url.origin)) byOrigin.set(url.origin, new Pool(url.origin, { connections: maxInFlight, keepAliveTimeout: 30_000 }));
+      return [service, { pool: byOrigin.get(url.origin)!, prefix: url.pathname.replace(/\/$/, '') }];
+    }),
+  ) as LoadPools['targets'];
+  return { byOrigin, targets: byService };
+}
+
+/**
+ * Opens `connections` keep-alive connections in each pool before the schedule starts, by as many
+ * concurrent HEAD requests on each origin's first service path (safe by definition; any status
+ * will do, 404 included): otherwise undici opens a connection for each request that finds the
+ * others busy, and a run's first second spends its CPU on connecting instead of on its schedule.
+ * Bounded by `timeoutMs`; a connection that cannot be opened now is left to the run.
+ */
+export async function warmPools(pools: LoadPools, connections: number, timeoutMs = 5000): Promise<void> {
+  const prefixOf = new Map<Pool, string>();
+  for (const t of Object.values(pools.targets)) if (!prefixOf.has(t.pool)) prefixOf.set(t.pool, t.prefix);
+  await Promise.all(
+    [...prefixOf].flatMap(([pool, prefix]) =>
+      Array.from({ length: connections }, () =>
+        pool
+          .request({ method: 'HEAD', path: prefix || '/', signal: AbortSignal.timeout(timeoutMs) })
+          .then((res) => res.body.dump())
+          .catch(() => undefined),
+      ),
+    ),
+  );
+}
+
+/** How many connections to warm for a peak rate: 20 ms of arrivals (at least 4), at most maxInFlight. */
+export function warmConnections(peakRatePerS: number, maxInFlight = 256): number {
+  return Math.min(maxInFlight, Math.max(4, Math.ceil(peakRatePerS * 0.02)));
 }
 
 export interface LoadRun {
@@ -80,15 +128,7 @@ export function runLoad(options: LoadOptions): LoadRun {
   const maxRequests = options.maxRequests ?? 10_000_000;
   const log = options.log ?? new RequestLog();
   const live = new LiveStats();
-  const pools = new Map<string, Pool>();
-  const targets = Object.fromEntries(
-    Object.entries(options.targets).map(([service, base]) => {
-      const url = new URL(base);
-      const origin = url.origin;
-      if (!pools.has(origin)) pools.set(origin, new Pool(origin, { connections: maxInFlight, keepAliveTimeout: 30_000 }));
-      return [service, { pool: pools.get(origin)!, prefix: url.pathname.replace(/\/$/, '') }];
-    }),
-  ) as Record<ServiceName, { pool: Pool; prefix: string }>;
+  const { byOrigin: pools, targets } = options.pools ?? openPools(options.targets, maxInFlight);
 
   const t0 = performance.now();
   const firstRow = log.length;

@@ -1,6 +1,6 @@
 import type { Estate } from '../../services/runtime';
 import type { Drill } from '../drill/schema';
-import { runLoad, type LoadRun } from '../load/engine';
+import { openPools, runLoad, warmConnections, warmPools, type LoadRun } from '../load/engine';
 import type { Executor } from '../load/executors/executor';
 import { constantArrivalRate } from '../load/executors/constant_arrival_rate';
 import { rampingArrivalRate } from '../load/executors/ramping_arrival_rate';
@@ -18,7 +18,11 @@ export interface DrillLoad {
   paper: PaperBacklog | undefined;
 }
 
-export function startDrillLoad(drill: Drill, estate: Estate, log: RequestLog, runId: string): DrillLoad {
+/**
+ * Opens and warms the connection pools first (enough for 20 ms of the peak rate), so that the
+ * drill's first second runs on schedule like the others, then starts the schedule.
+ */
+export async function startDrillLoad(drill: Drill, estate: Estate, log: RequestLog, runId: string): Promise<DrillLoad> {
   const fhir = drill.load.workload === 'fhir' ? fhirOptions(drill, estate) : undefined;
   const workload = fhir
     ? fhirWorkload({ seed: drill.seed, mix: fhir.mix, runId, identifierSystem: fhir.identifierSystem })
@@ -28,9 +32,14 @@ export function startDrillLoad(drill: Drill, estate: Estate, log: RequestLog, ru
     drill.load.executor === 'ramping-arrival-rate'
       ? rampingArrivalRate(drill.load.rate, drill.load.stages!.map((s) => ({ target: s.target, durationMs: s.duration })))
       : constantArrivalRate(drill.load.rate, drill.load.duration!);
+  const targets = fhir?.bases ?? estate.endpoints.services;
+  const pools = openPools(targets, drill.load.max_in_flight);
+  const peak = Math.max(drill.load.rate, ...(drill.load.stages ?? []).map((s) => s.target));
+  await warmPools(pools, warmConnections(peak, drill.load.max_in_flight));
   const run = runLoad({
     executor,
-    targets: fhir?.bases ?? estate.endpoints.services,
+    targets,
+    pools,
     workload: paper ? paper.wrap(workload) : workload,
     maxInFlight: drill.load.max_in_flight,
     timeoutMs: drill.load.timeout,

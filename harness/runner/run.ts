@@ -101,7 +101,9 @@ export async function runDrill(drill: Drill, o: RunOptions): Promise<DrillResult
     });
 
     await phases.run('load', async () => {
-      load = startDrillLoad(drill, estate, record.log, runId);
+      load = await startDrillLoad(drill, estate, record.log, runId);
+      // Stopped while the pools were warming: the schedule ends at once.
+      if (record.abortReason) load.run.stop();
       record.t0 = load.run.t0;
       print(`load: ${load.executor.name} for ${load.executor.durationMs} ms; ${drill.faults.length} fault(s) planned`);
       stops.push(startProgress(load.run, join(outDir, 'progress.jsonl'), print, () => schedule!.describeActive()));

@@ -69,7 +69,7 @@ describe('the FHIR workload on the mock estate, read back black-box', () => {
     const schedule = new FaultSchedule(drill.faults, faultContext(estate), journal, () => {});
     try {
       const log = new RequestLog();
-      const load = startDrillLoad(drill, estate, log, runId);
+      const load = await startDrillLoad(drill, estate, log, runId);
       schedule.start(load.run.t0);
       await load.run.done;
       await schedule.revertAll();
