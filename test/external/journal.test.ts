@@ -59,6 +59,26 @@ describe('hooked faults and the journal', () => {
     }
   });
 
+  it('a power flap runs the power_cut hooks at each cut and restore', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'blackstart-ext-flap-'));
+    const path = join(dir, 'journal.jsonl');
+    const estate = await externalEstate(dir, path);
+    try {
+      const ctx = faultContext(estate);
+      const journal = Journal.open({ runId: 'ext-flap', path, root: dir });
+      const flap = createFault('flap', { kind: 'power_flap', spec: { site: 'dc2', times: 2, every: 400 } });
+      expect(flap.revertPlan(ctx).map((s) => s.type)).toEqual(['hook']);
+      await applyFault(journal, flap, ctx);
+      await revertFault(journal, flap, ctx);
+      journal.close();
+      const rollback = `rollback power_cut dc2 token=${SECRET}`;
+      // Two cycles, then the revert's own rollback (idempotent: the site is already back).
+      expect(hooksLog(dir)).toEqual(['inject power_cut dc2', rollback, 'inject power_cut dc2', rollback, rollback]);
+    } finally {
+      await estate.stop();
+    }
+  });
+
   it('an inject that fails still leaves its rollback to run (a failed apply is reverted)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'blackstart-ext-failed-'));
     const estate = await externalEstate(dir, join(dir, 'no-journal-yet'));

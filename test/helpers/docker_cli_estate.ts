@@ -30,6 +30,8 @@ const PROXY_CONFIG = '/etc/blackstart/proxies.json';
 const SAN_DATA = '/data';
 const CONTROLLER_STATE = '/tmp/controller.json';
 const LABEL = 'blackstart.test-cli-estate';
+/** Also the docker runtime's estate label: `blackstart down --all` finds what a killed test left. */
+const ESTATE_LABEL = 'blackstart.estate';
 
 function docker(args: string[], timeoutMs = 60_000): string {
   const r = spawnSync('docker', args, { encoding: 'utf8', timeout: timeoutMs });
@@ -66,17 +68,21 @@ export async function startEstateWithDockerCli(input: EstateConfigInput, readyTi
   const proxiesFile = join(dir, 'proxies.json');
   writeFileSync(proxiesFile, JSON.stringify(proxySpecs(topology)));
 
+  const labels = ['--label', `${LABEL}=${id}`, '--label', `${ESTATE_LABEL}=${prefix}`];
   const remove = () => {
+    process.off('exit', remove);
     const ids = spawnSync('docker', ['ps', '-aq', '--filter', `label=${LABEL}=${id}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
     if (ids.length) spawnSync('docker', ['rm', '-f', '-v', ...ids], { encoding: 'utf8', timeout: 60_000 });
     spawnSync('docker', ['volume', 'rm', '-f', ...SITES.map(volume)], { encoding: 'utf8' });
     spawnSync('docker', ['network', 'rm', network], { encoding: 'utf8' });
   };
+  // A test that ends without removing it (an exception past its afterAll, a timeout) still does.
+  process.once('exit', remove);
   try {
-    docker(['network', 'create', '--label', `${LABEL}=${id}`, network]);
-    for (const s of SITES) docker(['volume', 'create', '--label', `${LABEL}=${id}`, volume(s)]);
+    docker(['network', 'create', ...labels, network]);
+    for (const s of SITES) docker(['volume', 'create', ...labels, volume(s)]);
     for (const spec of specs) {
-      const args = ['create', '--name', name(spec.name), '--network', network, '--label', `${LABEL}=${id}`];
+      const args = ['create', '--name', name(spec.name), '--network', network, ...labels];
       for (const p of published(spec, topology)) args.push('-p', `${config.host}:${p}:${p}`);
       if (spec.kind === 'san') args.push('-v', `${volume(spec.site)}:${SAN_DATA}`);
       if (spec.kind === 'proxy') args.push('-v', `${proxiesFile}:${PROXY_CONFIG}:ro`);
