@@ -1,5 +1,5 @@
 import type { FaultContext } from './faults/fault';
-import { DARK, siteLinks } from './faults/power_cut';
+import { DARK } from './faults/power_cut';
 import { listProxies } from './faults/proxy_ops';
 
 /**
@@ -45,7 +45,7 @@ export async function checkResidue(ctx: FaultContext, opts: ResidueOptions = {})
     if (!p.enabled) residue.push({ kind: 'proxy-disabled', target: p.name, description: `proxy ${p.name} is disabled` });
     for (const t of p.toxics) {
       // A site left without power on purpose keeps its links dark: part of being down.
-      if (t.name.includes(`-${DARK}-`) && [...expectDown].some((site) => (site === 'dc1' || site === 'dc2') && siteLinks(site).includes(p.name))) continue;
+      if (t.name.includes(`-${DARK}-`) && [...expectDown].some((site) => (site === 'dc1' || site === 'dc2') && ctx.estate.siteLinks(site).power.includes(p.name))) continue;
       residue.push({ kind: 'toxic', target: p.name, description: `toxic ${t.name} (${t.type}, ${t.stream}) left on ${p.name}` });
     }
   }

@@ -24,15 +24,6 @@ export interface DarkLink {
 /** In a power loss's toxic names (`blackstart-<fault>-dark-<stream>`), so a site left down on purpose can tell them from leftovers. */
 export const DARK = 'dark';
 
-/**
- * The links whose far end is the site: its apps' and its SAN's own proxies. The shared links
- * (`heartbeat`, `replication`) are left alone: the controller re-points them during a failover,
- * and a toxic there would follow them to the other site.
- */
-export function siteLinks(site: Site): string[] {
-  return ['pas', 'booking', 'theatre', 'san'].map((kind) => `${site}-${kind}`);
-}
-
 /** How long a dark link holds a connection whose far end died: longer than any drill; lighting the link closes it. */
 export const HOLD_MS = 24 * 3600 * 1000;
 
@@ -45,8 +36,9 @@ export const HOLD_MS = 24 * 3600 * 1000;
  * waits for its own timeout, as it would in the data centre. A new connection is still refused
  * (the proxy dials a dead port): where the real Toxiproxy image runs (docker), the same holds.
  */
-export function darkLinks(faultId: string, site: Site): DarkLink[] {
-  return siteLinks(site).flatMap((proxy) =>
+export function darkLinks(faultId: string, estate: Estate, site: Site): DarkLink[] {
+  // The links whose far end is at the site (Estate.siteLinks): not those the failover re-points.
+  return estate.siteLinks(site).power.flatMap((proxy) =>
     (['downstream', 'upstream'] as const).map((stream) => ({ proxy, stream, toxic: toxicName(faultId, `${DARK}-${stream}`) })),
   );
 }
@@ -77,19 +69,19 @@ const powerVars = (site: Site, faultId: string) => ({ site, fault: faultId });
  * estate that cuts power through hooks: its power_cut rollback hook, as the journal keeps it (the
  * system's links are not blackstart's to darken, nor its estate to stop).
  */
-export function powerRevertPlan(estate: Estate, links: DarkLink[], site: Site, faultId: string): RevertStep[] {
+export function powerRevertPlan(estate: Estate, site: Site, faultId: string): RevertStep[] {
   if (estate.hooks?.of('power_cut')) return [estate.hooks.rollbackStep('power_cut', powerVars(site, faultId))];
   const proxyApi = estate.endpoints.proxyApi;
-  return [...links.map((l): RevertStep => ({ type: 'remove-toxic', proxyApi, proxy: l.proxy, toxic: l.toxic })), ...stopEstatePlan(estate)];
+  return [...darkLinks(faultId, estate, site).map((l): RevertStep => ({ type: 'remove-toxic', proxyApi, proxy: l.proxy, toxic: l.toxic })), ...stopEstatePlan(estate)];
 }
 
 /**
  * Cuts the power: the links go dark first, then every component of the site is killed at once. On
  * an estate that cuts power through hooks, the power_cut inject hook (and its status probe).
  */
-export async function cutPower(ctx: FaultContext, site: Site, links: DarkLink[], faultId: string): Promise<void> {
+export async function cutPower(ctx: FaultContext, site: Site, faultId: string): Promise<void> {
   if (ctx.estate.hooks?.of('power_cut')) return ctx.estate.hooks.inject('power_cut', powerVars(site, faultId));
-  await goDark(ctx.toxiproxy, links);
+  await goDark(ctx.toxiproxy, darkLinks(faultId, ctx.estate, site));
   await ctx.estate.site(site).powerCut();
 }
 
@@ -97,9 +89,9 @@ export async function cutPower(ctx: FaultContext, site: Site, links: DarkLink[],
  * Power back: the links first (a held connection then ends, its far end gone), then a cold start.
  * Through hooks: the power_cut rollback hook (and its rollback_status probe).
  */
-export async function restorePower(ctx: FaultContext, site: Site, links: DarkLink[], faultId: string): Promise<void> {
+export async function restorePower(ctx: FaultContext, site: Site, faultId: string): Promise<void> {
   if (ctx.estate.hooks?.of('power_cut')) return ctx.estate.hooks.rollback('power_cut', powerVars(site, faultId));
-  await lightUp(ctx.toxiproxy, links);
+  await lightUp(ctx.toxiproxy, darkLinks(faultId, ctx.estate, site));
   await ctx.estate.site(site).restore();
 }
 
@@ -109,13 +101,12 @@ export async function restorePower(ctx: FaultContext, site: Site, links: DarkLin
  * SAN first).
  */
 export function powerCutFault(id: string, spec: AtSite<PowerCutSpec>): Fault {
-  const links = darkLinks(id, spec.site);
   return {
     id,
     spec: { kind: 'power_cut', spec },
     describe: () => `power cut at ${spec.site}`,
-    revertPlan: ({ estate }: FaultContext) => powerRevertPlan(estate, links, spec.site, id),
-    apply: (ctx) => cutPower(ctx, spec.site, links, id),
-    revert: (ctx) => restorePower(ctx, spec.site, links, id),
+    revertPlan: ({ estate }: FaultContext) => powerRevertPlan(estate, spec.site, id),
+    apply: (ctx) => cutPower(ctx, spec.site, id),
+    revert: (ctx) => restorePower(ctx, spec.site, id),
   };
 }

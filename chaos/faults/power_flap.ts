@@ -1,5 +1,5 @@
 import type { Fault, FaultContext } from './fault';
-import { cutPower, darkLinks, powerRevertPlan, restorePower } from './power_cut';
+import { cutPower, powerRevertPlan, restorePower } from './power_cut';
 import type { AtSite, PowerFlapSpec } from '../../model/faults';
 
 /**
@@ -17,12 +17,11 @@ import type { AtSite, PowerFlapSpec } from '../../model/faults';
 export function powerFlapFault(id: string, spec: AtSite<PowerFlapSpec>): Fault {
   let running: Promise<void> | undefined;
   let stop: AbortController | undefined;
-  const links = darkLinks(id, spec.site);
   return {
     id,
     spec: { kind: 'power_flap', spec },
     describe: () => `power flap at ${spec.site}: ${spec.times} interruption${spec.times === 1 ? '' : 's'}, every ${spec.every} ms`,
-    revertPlan: ({ estate }: FaultContext) => powerRevertPlan(estate, links, spec.site, id),
+    revertPlan: ({ estate }: FaultContext) => powerRevertPlan(estate, spec.site, id),
     apply: async (ctx) => {
       const abort = new AbortController();
       stop = abort;
@@ -31,10 +30,10 @@ export function powerFlapFault(id: string, spec: AtSite<PowerFlapSpec>): Fault {
         for (let i = 0; i < spec.times && !abort.signal.aborted; i++) {
           await sleepUntil(t0 + i * spec.every, abort.signal);
           if (abort.signal.aborted) break;
-          await cutPower(ctx, spec.site, links, id);
+          await cutPower(ctx, spec.site, id);
           await sleepUntil(t0 + i * spec.every + spec.every / 2, abort.signal);
           if (abort.signal.aborted) break;
-          await restorePower(ctx, spec.site, links, id);
+          await restorePower(ctx, spec.site, id);
         }
       };
       running = cycles();
@@ -44,7 +43,7 @@ export function powerFlapFault(id: string, spec: AtSite<PowerFlapSpec>): Fault {
       stop?.abort();
       // Let a restore in progress finish before starting what is still down.
       await running?.catch(() => undefined);
-      await restorePower(ctx, spec.site, links, id);
+      await restorePower(ctx, spec.site, id);
     },
   };
 }

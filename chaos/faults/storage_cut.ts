@@ -6,7 +6,8 @@ import type { AtSite, StorageCutSpec } from '../../model/faults';
 const DEFAULT_SLOW_MS = 500;
 
 /**
- * A SAN fault on the wire, on the `<site>-san` link every app of the site reaches its array by.
+ * A SAN fault on the wire, on the links the site's apps reach its storage by (Estate.siteLinks:
+ * `<site>-san` in the regional estate, the links to its `storage` components in an estate file).
  * - hang: a `timeout` toxic with timeout 0 on both streams. A hung array neither takes nor
  *   answers I/O; a downstream-only toxic would let writes commit whose acknowledgements never
  *   arrive, which is a different fault (lost acks), and an upstream-only one would still deliver
@@ -17,7 +18,6 @@ const DEFAULT_SLOW_MS = 500;
  * `${site}`, `${mode}` and `${fault}`, the rollback journaled before the inject.
  */
 export function storageCutFault(id: string, spec: AtSite<StorageCutSpec>): Fault {
-  const link = `${spec.site}-san`;
   const toxics: { name: string; stream: 'downstream' | 'upstream' }[] =
     spec.mode === 'hang'
       ? [
@@ -34,38 +34,40 @@ export function storageCutFault(id: string, spec: AtSite<StorageCutSpec>): Fault
     spec: { kind: 'storage_cut', spec },
     describe: () =>
       spec.mode === 'hang'
-        ? `storage hang at ${spec.site}: ${link} swallows all I/O`
+        ? `storage hang at ${spec.site}: its storage links swallow all I/O`
         : spec.mode === 'refuse'
-          ? `storage refuse at ${spec.site}: ${link} disabled`
-          : `storage slow at ${spec.site}: +${latency} ms on ${link}`,
+          ? `storage refuse at ${spec.site}: its storage links disabled`
+          : `storage slow at ${spec.site}: +${latency} ms on its storage links`,
     revertPlan: ({ estate }: FaultContext): RevertStep[] => {
       if (estate.hooks?.of('storage_cut')) return [estate.hooks.rollbackStep('storage_cut', hookVars)];
       const proxyApi = estate.endpoints.proxyApi;
-      if (spec.mode === 'refuse') return [{ type: 'enable-proxy', proxyApi, proxy: link }];
-      return toxics.map((t) => ({ type: 'remove-toxic', proxyApi, proxy: link, toxic: t.name }));
+      return estate.siteLinks(spec.site).storage.flatMap((link): RevertStep[] =>
+        spec.mode === 'refuse' ? [{ type: 'enable-proxy', proxyApi, proxy: link }] : toxics.map((t) => ({ type: 'remove-toxic', proxyApi, proxy: link, toxic: t.name })),
+      );
     },
     apply: async ({ toxiproxy, estate }) => {
       if (estate.hooks?.of('storage_cut')) return estate.hooks.inject('storage_cut', hookVars);
-      if (spec.mode === 'refuse') {
-        await setEnabled(toxiproxy, link, false);
-        return;
-      }
-      for (const t of toxics) {
-        await addToxic(toxiproxy, link, {
-          name: t.name,
-          stream: t.stream,
-          toxicity: 1,
-          ...(spec.mode === 'hang' ? { type: 'timeout', attributes: { timeout: 0 } } : { type: 'latency', attributes: { latency, jitter: 0 } }),
-        });
+      for (const link of estate.siteLinks(spec.site).storage) {
+        if (spec.mode === 'refuse') {
+          await setEnabled(toxiproxy, link, false);
+          continue;
+        }
+        for (const t of toxics) {
+          await addToxic(toxiproxy, link, {
+            name: t.name,
+            stream: t.stream,
+            toxicity: 1,
+            ...(spec.mode === 'hang' ? { type: 'timeout', attributes: { timeout: 0 } } : { type: 'latency', attributes: { latency, jitter: 0 } }),
+          });
+        }
       }
     },
     revert: async ({ toxiproxy, estate }) => {
       if (estate.hooks?.of('storage_cut')) return estate.hooks.rollback('storage_cut', hookVars);
-      if (spec.mode === 'refuse') {
-        await setEnabled(toxiproxy, link, true);
-        return;
+      for (const link of estate.siteLinks(spec.site).storage) {
+        if (spec.mode === 'refuse') await setEnabled(toxiproxy, link, true);
+        else for (const t of toxics) await removeToxic(toxiproxy, link, t.name);
       }
-      for (const t of toxics) await removeToxic(toxiproxy, link, t.name);
     },
   };
 }

@@ -61,6 +61,11 @@ export interface EstateHooks {
   rollback(kind: HookedFault, vars: Record<string, string>): Promise<void>;
 }
 
+export interface SiteLinks {
+  power: string[];
+  storage: string[];
+}
+
 /** A started estate (testcontainers' "started" object): use it, then stop() it. */
 export interface Estate {
   readonly id: string;
@@ -73,6 +78,13 @@ export interface Estate {
   /** What serves the proxies: the embedded Toxiproxy-compatible server, or the real Toxiproxy (docker, where its image is present). */
   readonly proxyServer?: ProxyServer;
   site(name: Site): SiteHandle;
+  /**
+   * The links a site's faults act on, from the estate's own layout rather than names in code:
+   * `power`, the links whose far end is at the site (a power cut darkens them; not the links a
+   * failover re-points, whose toxics would follow them to the other site); `storage`, the links
+   * its apps reach its storage by (a storage cut acts on them).
+   */
+  siteLinks(site: Site): SiteLinks;
   component(name: string): ComponentHandle;
   readonly components: readonly ComponentHandle[];
   /** Faults performed through hooks (runtime external); absent: blackstart performs every fault itself. */

@@ -4,7 +4,7 @@ import { estateRecordFile, type EstateRecord, type ProxyServer } from '../../mod
 import type { EstateConfig } from '../estate/config';
 import type { ComponentSpec } from '../estate/components';
 import { allocateTopology, proxySpecs, SERVICES, SITES, type Placement, type ProxySpec, type Site, type Topology } from '../estate/topology';
-import type { ComponentHandle, Estate, EstateEndpoints, SiteHandle } from './runtime';
+import type { ComponentHandle, Estate, EstateEndpoints, SiteHandle, SiteLinks } from './runtime';
 
 /** A component as a runtime holds it: its handle and the spec it was started from. */
 export interface RuntimeComponent extends ComponentHandle {
@@ -203,6 +203,15 @@ export interface EstateParts<C extends RuntimeComponent> {
   stop: () => Promise<void>;
 }
 
+/**
+ * The regional estate's site links (topology.ts): each site's apps' and SAN's own proxies take its
+ * power cut; its SAN's, its storage cut. The shared `heartbeat` and `replication` links are left
+ * alone: the controller re-points them during a failover.
+ */
+function regionalSiteLinks(site: Site): SiteLinks {
+  return { power: [...SERVICES.map((svc) => `${site}-${svc}`), `${site}-san`], storage: [`${site}-san`] };
+}
+
 /** The `Estate` a runtime returns: its sites, its lookups, and a stop() that runs once. */
 export function assembleEstate<C extends RuntimeComponent>(parts: EstateParts<C>): Estate {
   const { layout, components, start } = parts;
@@ -237,6 +246,7 @@ export function assembleEstate<C extends RuntimeComponent>(parts: EstateParts<C>
     proxyServer: parts.proxyServer,
     components,
     ...estateLookups(sites, new Map(components.map((c) => [c.name, c]))),
+    siteLinks: (site) => regionalSiteLinks(site),
     stop: async () => {
       if (stopped) return;
       stopped = true;

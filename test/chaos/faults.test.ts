@@ -127,7 +127,7 @@ describe('faults on a live estate (process runtime)', () => {
     it('slow: every SAN reply 500 ms late by default; revert takes it away', async () => {
       const ready = `${estate.endpoints.sites.dc1.apps.pas}/health/ready`;
       const fault = createFault('san-slow', { kind: 'storage_cut', spec: { site: 'dc1', mode: 'slow' } });
-      expect(fault.describe()).toBe('storage slow at dc1: +500 ms on dc1-san');
+      expect(fault.describe()).toBe('storage slow at dc1: +500 ms on its storage links');
       await fault.apply(ctx);
       const slow = await timed(() => probe(ready, 5000));
       expect(slow.value).toBe(200);

@@ -61,7 +61,7 @@ describe('faults aimed at a role, on a live estate (process runtime)', () => {
     await applyFault(journal, hang, ctx);
     const target = { field: 'site', role: 'active', hit: 'dc2', active: 'dc2', epoch: 2 };
     expect(hang.resolved!()).toEqual({ spec: { kind: 'storage_cut', spec: { site: 'dc2', mode: 'hang' } }, target });
-    expect(hang.describe()).toBe('storage hang at dc2: dc2-san swallows all I/O (site: active)');
+    expect(hang.describe()).toBe('storage hang at dc2: its storage links swallow all I/O (site: active)');
     // Journaled before it was applied, as the concrete target with the revert plan for it.
     const line = seenAtApply.find((l) => l.type === 'fault' && l.id === 'hang-active');
     expect(line).toMatchObject({ kind: 'storage_cut', spec: { site: 'dc2', mode: 'hang' }, target, description: hang.describe() });

@@ -222,6 +222,8 @@ export async function startExternalEstate(input: EstateConfigInput, options: Sta
     proxyServer: { kind: 'embedded' },
     // What blackstart runs (and the residue check looks at): its proxy. The system's components are its owner's.
     components: [proxy],
+    // The system's links are its owner's: its faults go through its hooks, and nothing is darkened.
+    siteLinks: () => ({ power: [], storage: [] }),
     hooks,
     ...estateLookups(sites, byName),
     stop: async () => {
