@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SERVICES } from './estate';
 import { duration } from './units';
 
 /**
@@ -99,8 +100,18 @@ export const estateFileSchema = z
     sites: z.array(name('site')).min(1),
     components: z.array(estateComponentSchema).min(1),
     links: z.array(estateLinkSchema).default([]),
-    /** Where clients come in: a link, and each service's base path on it. */
-    entry: z.object({ link: z.string(), services: z.record(z.string(), z.string().startsWith('/')) }).strict(),
+    /**
+     * Where clients come in: a link, and each service's base path on it (the services blackstart's
+     * workloads drive: pas, booking, theatre); `ready`, the path under each that answers 2xx once it
+     * can take writes (the read-back waits for it after the load; omitted, it does not wait).
+     */
+    entry: z
+      .object({
+        link: z.string(),
+        services: z.partialRecord(z.enum(SERVICES), z.string().startsWith('/')),
+        ready: z.string().startsWith('/').optional(),
+      })
+      .strict(),
   })
   .strict();
 export type EstateFile = z.infer<typeof estateFileSchema>;

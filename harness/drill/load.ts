@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { FileProblemsError, formatProblem as formatFileProblem } from '../../lib/located_yaml';
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { aimOf, partRole, roleForms, type FaultSpec, type FaultTarget } from '../../model/faults';
@@ -47,12 +49,18 @@ export function parseDrill(text: string, file = '<drill>'): Drill {
       }),
     );
   }
-  const input: unknown = doc.toJS() ?? {};
+  const input: unknown = withEstateFileBesideDrill(doc.toJS() ?? {}, file);
   const result = drillSchema.safeParse(input);
   // Checked on the file as written, so that they are reported beside every other problem.
   const issues = [...(result.success ? [] : result.error.issues), ...estateIssues(input)];
   if (result.success && issues.length === 0) return result.data;
   throw new DrillError(issues.flatMap((issue) => problemsOf(issue, doc, lineCounter, file)));
+}
+
+/** `estate.file` is relative to the drill file: resolved here, so every later reader sees one path. */
+function withEstateFileBesideDrill(input: unknown, drillFile: string): unknown {
+  if (!isRecord(input) || !isRecord(input.estate) || typeof input.estate.file !== 'string' || isAbsolute(input.estate.file)) return input;
+  return { ...input, estate: { ...input.estate, file: resolve(dirname(drillFile), input.estate.file) } };
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -67,7 +75,14 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 function estateIssues(input: unknown): z.core.$ZodIssue[] {
   const drill = isRecord(input) ? input : {};
   const config = estateConfigSchema.safeParse(drill.estate ?? {});
-  const names = estateNames(config.success ? config.data : undefined);
+  let names: ReturnType<typeof estateNames>;
+  try {
+    names = estateNames(config.success ? config.data : undefined);
+  } catch (e) {
+    if (!(e instanceof FileProblemsError)) throw e;
+    // The estate file's own problems, each at its own file:line:col.
+    return [{ code: 'custom', path: ['estate', 'file'], message: `the estate file cannot be used:\n${e.problems.map(formatFileProblem).join('\n')}`, input: undefined }];
+  }
   const faults = Array.isArray(drill.faults) ? drill.faults : [];
   const issues: z.core.$ZodIssue[] = [];
   faults.forEach((fault: unknown, i) => {

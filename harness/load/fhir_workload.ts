@@ -42,6 +42,16 @@ export const FHIR_WRITES: Readonly<Record<string, { resourceType: FhirWriteType;
   admit_encounter: { resourceType: 'Encounter', service: 'pas' },
 };
 
+/** The service each FHIR operation goes to: an estate must serve those its mix weighs above 0. */
+export const FHIR_OP_SERVICE: Readonly<Record<FhirOpName, ServiceName>> = {
+  create_patient: 'pas',
+  search_slots: 'booking',
+  book_appointment: 'booking',
+  read_appointment: 'booking',
+  cancel_appointment: 'booking',
+  admit_encounter: 'pas',
+};
+
 export interface FhirWorkloadOptions {
   seed: number;
   /** Prefix of every key: unique per run. */

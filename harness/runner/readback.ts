@@ -54,13 +54,18 @@ export function faultsFollowedBy(appliedAt: number[], promotions: number[]): num
   return losing.length ? losing : sorted;
 }
 
-/** Waits `ms`, then up to 30 s more for every service to answer ready through the front door. */
+/**
+ * Waits `ms`, then up to 30 s more for every service the estate serves to answer ready through the
+ * front door (at the estate's `readyPath`; an estate that has none is only waited for).
+ */
 async function settle(estate: Estate, ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
+  const path = estate.readyPath === undefined ? '/health/ready' : estate.readyPath;
+  if (path === null) return;
   const deadline = performance.now() + 30_000;
-  for (const url of Object.values(estate.endpoints.services)) {
+  for (const url of Object.values(estate.endpoints.services).filter(hasEndpoint)) {
     while (performance.now() < deadline) {
-      const ok = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+      const ok = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
       if (ok) break;
       await new Promise((r) => setTimeout(r, 200));
     }

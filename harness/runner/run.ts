@@ -10,7 +10,8 @@ import type { Drill } from '../drill/schema';
 import { RequestLog } from '../load/records';
 import { watchAbort } from './abort';
 import { FaultSchedule } from './faults';
-import { fhirOptions, startDrillLoad, type DrillLoad } from './load';
+import { fhirOptions, startDrillLoad, startK6DrillLoad, type DrillLoad } from './load';
+import { requireK6 } from '../load/k6/runner';
 import { PhaseJournal } from './phases';
 import { readBackPhase } from './readback';
 import { assembleResult, judgeGates, measureRun, type RunRecord } from './result';
@@ -22,8 +23,8 @@ export { EXIT } from './result';
 function estateNotes(estate: Estate): string[] {
   if (hasEndpoint(estate.endpoints.controller)) return [];
   return [
-    'the external system names no failover controller (estate.external.controller): time to detect, promote and switch are null, ' +
-      'the read-back does not know the active site (no listing of unexpected keys), and split-brain is not measured',
+    'this estate has no failover controller blackstart can read (an estate file, or an external system without estate.external.controller): ' +
+      'time to detect, promote and switch are null, the read-back does not know the active site (no listing of unexpected keys), and split-brain is not measured',
   ];
 }
 export { faultsFollowedBy } from './readback';
@@ -73,6 +74,7 @@ export async function runDrill(drill: Drill, o: RunOptions): Promise<DrillResult
   let journal: Journal | undefined;
   let schedule: FaultSchedule | undefined;
   let load: DrillLoad | undefined;
+  let k6: string | undefined;
   const stops: (() => void)[] = [];
   const stopWatchers = () => stops.splice(0).forEach((s) => s());
 
@@ -88,6 +90,8 @@ export async function runDrill(drill: Drill, o: RunOptions): Promise<DrillResult
 
   try {
     const estate = await phases.run('estate', async () => {
+      // k6 missing: said before anything is started.
+      if (drill.load.engine === 'k6') k6 = requireK6();
       print(`starting the estate (${drill.estate.runtime})`);
       record.estate = await startEstate(drill.estate, { stateRoot: join(outDir, 'estate') });
       record.notes = estateNotes(record.estate);
@@ -101,7 +105,7 @@ export async function runDrill(drill: Drill, o: RunOptions): Promise<DrillResult
     });
 
     await phases.run('load', async () => {
-      load = await startDrillLoad(drill, estate, record.log, runId);
+      load = k6 ? await startK6DrillLoad(drill, estate, record.log, runId, { k6, outDir, file: o.file }) : await startDrillLoad(drill, estate, record.log, runId);
       // Stopped while the pools were warming: the schedule ends at once.
       if (record.abortReason) load.run.stop();
       record.t0 = load.run.t0;

@@ -20,6 +20,11 @@ export const estateConfigSchema = z
       .default({}),
     /** Where the SANs keep their data and components their logs; default .blackstart/estates/<id>. */
     data_dir: z.string().optional(),
+    /**
+     * An estate file (docs/ARCHITECTURE.md § 11) to stand up instead of the built-in regional estate
+     * (process runtime). Relative to the drill file in a drill, to the working directory elsewhere.
+     */
+    file: z.string().min(1).optional(),
     replication: z
       .object({
         mode: z.enum(['sync', 'async']).default('sync'),

@@ -1,5 +1,6 @@
 import * as net from 'node:net';
 import { externalComponents, type EstateConfig } from './config';
+import { loadEstateFile } from './estate_file';
 
 import { SERVICES, SITES, type Service, type Site } from '../../model/estate';
 
@@ -71,6 +72,11 @@ export interface EstateNames {
  * one link (`frontdoor`, the clients' path) only when blackstart's proxy is put in it.
  */
 export function estateNames(config?: EstateConfig): EstateNames {
+  if (config?.file !== undefined) {
+    // An estate file's own names (a FileProblemsError when the file cannot be used).
+    const plan = loadEstateFile(config.file);
+    return { links: plan.links.map((l) => l.name), components: plan.components.map((c) => c.name), sites: plan.sites as Site[] };
+  }
   if (config?.runtime === 'external' && config.external) {
     const x = config.external;
     return { links: x.proxy_clients ? ['frontdoor'] : [], components: externalComponents(x), sites: [...x.sites] };

@@ -15,6 +15,12 @@ import type { Estate } from './runtime';
 /** Starts an estate on the runtime its configuration names. */
 export async function startEstate(input: EstateConfigInput = {}, options: StartOptions & DockerStartOptions = {}): Promise<Estate> {
   const config = parseEstateConfig(input);
+  if (config.file !== undefined) {
+    if (config.runtime !== 'process') throw new Error(`estate file ${config.file}: estate files run on the process runtime in this version (runtime: ${config.runtime})`);
+    const { loadEstateFile } = await import('../estate/estate_file');
+    const { startPlannedEstate } = await import('./process/planned');
+    return startPlannedEstate(config, loadEstateFile(config.file), options);
+  }
   switch (config.runtime) {
     case 'process':
       return startProcessEstate(config, options);

@@ -87,6 +87,11 @@ export interface Estate {
   siteLinks(site: Site): SiteLinks;
   component(name: string): ComponentHandle;
   readonly components: readonly ComponentHandle[];
+  /**
+   * The path under each service's base that answers 2xx once it can take writes: the read-back
+   * waits for it after the load. Absent: `/health/ready` (the regional estate's apps); null: none.
+   */
+  readonly readyPath?: string | null;
   /** Faults performed through hooks (runtime external); absent: blackstart performs every fault itself. */
   readonly hooks?: EstateHooks;
   stop(): Promise<void>;

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { estateRecordFile, type EstateRecord, type ProxyServer } from '../../model/estate_record';
@@ -67,6 +68,27 @@ export async function waitServing(endpoints: EstateEndpoints, timeoutMs: number)
     if (performance.now() > deadline) throw new Error(`estate not serving within ${timeoutMs} ms: ${last}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Tries to connect to `tcp` until it accepts; `alive()` false aborts (the component died). */
+export async function waitTcp(tcp: { host: string; port: number }, timeoutMs: number, alive: () => boolean): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (!alive()) throw new Error('exited during start-up');
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(tcp.port, tcp.host);
+      const done = (ok: boolean) => {
+        socket.destroy();
+        resolve(ok);
+      };
+      socket.setTimeout(500, () => done(false));
+      socket.once('connect', () => done(true));
+      socket.once('error', () => done(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`not accepting connections within ${timeoutMs} ms (tcp ${tcp.host}:${tcp.port})`);
 }
 
 /** Polls `url` until it answers 2xx; `alive()` false aborts (the component died). */

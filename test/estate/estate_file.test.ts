@@ -37,7 +37,7 @@ links:
   - { name: "\${site}-store", per_site: true, to: "\${site}-store:tcp" }
   - { name: "\${site}-app", per_site: true, to: "\${site}-app:http" }
   - { name: clients, to: "frontdoor:http" }
-entry: { link: clients, services: { kv: /kv } }
+entry: { link: clients, services: { pas: /pas } }
 `;
 
 function problems(text: string): FileProblem[] {

@@ -70,7 +70,7 @@ describe('a drill against an external system', () => {
     drill.child.kill('SIGINT');
     expect(await drill.exited).toBe(1);
     expect(dc2.map(processState).filter((s) => s === 'T')).toEqual([]);
-    expect(drill.output()).toMatch(/note: the external system names no failover controller/);
+    expect(drill.output()).toMatch(/note: this estate has no failover controller blackstart can read/);
 
     const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
     expect([result.runtime, result.verdict, result.residue]).toEqual(['external', 'aborted', []]);

@@ -17,7 +17,7 @@ import { SERVICES, SITES, type Site } from '../../../model/estate';
 import { externalComponents, hookVars, originOf, parseEstateConfig, type EstateConfig, type EstateConfigInput, type ExternalConfig } from '../../estate/config';
 import type { ComponentSpec } from '../../estate/components';
 import { freePorts, type Topology } from '../../estate/topology';
-import { ProcessComponent, type StartOptions } from '../process/runtime';
+import { BuiltinProcessComponent, type StartOptions } from '../process/runtime';
 import type { ComponentHandle, Estate, EstateHooks, SiteHandle } from '../runtime';
 import { estateLookups, newEstateId, writeEstateRecord } from '../shared';
 import { runWithProbe } from './hooks';
@@ -186,7 +186,7 @@ export async function startExternalEstate(input: EstateConfigInput, options: Sta
       runtime: 'external',
       pids: { proxy: proxy.id ? Number(proxy.id) : undefined },
     });
-  const proxy: ProcessComponent = new ProcessComponent(spec, join(dataDir, 'logs', 'proxy.log'), writeRecord);
+  const proxy: BuiltinProcessComponent = new BuiltinProcessComponent(spec, join(dataDir, 'logs', 'proxy.log'), writeRecord);
   try {
     await proxy.start(options.readyTimeoutMs);
     writeRecord();
@@ -224,6 +224,7 @@ export async function startExternalEstate(input: EstateConfigInput, options: Sta
     components: [proxy],
     // The system's links are its owner's: its faults go through its hooks, and nothing is darkened.
     siteLinks: () => ({ power: [], storage: [] }),
+    readyPath: x.ready_path,
     hooks,
     ...estateLookups(sites, byName),
     stop: async () => {

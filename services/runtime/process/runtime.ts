@@ -5,7 +5,9 @@ import type { FreezeUndo } from '../../../model/estate_record';
 import { parseEstateConfig, type EstateConfigInput } from '../../estate/config';
 import { componentSpecs, type ComponentSpec } from '../../estate/components';
 import type { Estate } from '../runtime';
-import { assembleEstate, layOutEstate, recordFields, SpecComponent, startInOrder, waitHealthy, writeEstateRecord, type RuntimeComponent } from '../shared';
+import { assembleEstate, layOutEstate, recordFields, startInOrder, waitHealthy, waitTcp, writeEstateRecord, type RuntimeComponent } from '../shared';
+import type { Site } from '../../estate/topology';
+import type { ComponentHandle } from '../runtime';
 
 export interface StartOptions {
   /** Where estates keep state when no data_dir is configured (default: .blackstart/estates). */
@@ -25,18 +27,46 @@ function entryCommand(): { execArgv: string[]; entry: string } {
   return { execArgv: ['-r', 'ts-node/register/transpile-only'], entry: join(root, 'services', 'main.ts') };
 }
 
-export class ProcessComponent extends SpecComponent implements RuntimeComponent {
+/** How one process is started and known to be up: a command, and a health check. */
+export interface ProcessLaunch {
+  command: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Run as this user and group (an unprivileged user for software that refuses root). */
+  uid?: number;
+  gid?: number;
+  /** An HTTP URL that answers 2xx when it is up, or a TCP port that accepts connections. */
+  health: { url: string } | { tcp: { host: string; port: number } };
+  /** Before every start: e.g. write its configuration files. */
+  prepare?: () => void;
+  /** How it is asked to stop, and how long it has before SIGKILL. */
+  stopSignal?: NodeJS.Signals;
+  graceMs?: number;
+}
+
+/** A blackstart component (services/main.ts `<kind> <options-json>`) as a process launch. */
+export function builtinLaunch(spec: ComponentSpec): ProcessLaunch {
+  const { execArgv, entry } = entryCommand();
+  return { command: process.execPath, args: [...execArgv, entry, spec.kind, JSON.stringify(spec.options)], health: { url: spec.healthUrl } };
+}
+
+/**
+ * One process of an estate: started from its launch, killed (power), stopped and continued
+ * (freeze), and stopped by its stop signal with a grace period.
+ */
+export class ProcessComponent implements ComponentHandle {
   private child: ChildProcess | undefined;
   frozen = false;
   private exitWaiters: (() => void)[] = [];
 
   constructor(
-    spec: ComponentSpec,
+    readonly name: string,
+    readonly site: Site | undefined,
+    private readonly launch: () => ProcessLaunch,
     private readonly logFile: string,
     private readonly onPid: () => void,
-  ) {
-    super(spec);
-  }
+  ) {}
 
   get id() {
     return this.child?.pid !== undefined && this.running ? String(this.child.pid) : undefined;
@@ -56,11 +86,12 @@ export class ProcessComponent extends SpecComponent implements RuntimeComponent 
     // A killed process releases its ports only once it has exited.
     if (this.alive) await new Promise<void>((r) => this.exitWaiters.push(r));
     this.poweredOff = false;
-    const { execArgv, entry } = entryCommand();
+    const launch = this.launch();
+    launch.prepare?.();
     const log = openSync(this.logFile, 'a');
-    const child = spawn(process.execPath, [...execArgv, entry, this.spec.kind, JSON.stringify(this.spec.options)], {
-      stdio: ['ignore', log, log],
-    });
+    const child = spawn(launch.command, launch.args, { stdio: ['ignore', log, log], env: launch.env, cwd: launch.cwd, uid: launch.uid, gid: launch.gid });
+    this.stopSignal = launch.stopSignal ?? 'SIGTERM';
+    this.graceMs = launch.graceMs;
     closeSync(log);
     this.child = child;
     this.frozen = false;
@@ -69,7 +100,9 @@ export class ProcessComponent extends SpecComponent implements RuntimeComponent 
       this.onPid();
     });
     this.onPid();
-    await waitHealthy(this.spec.healthUrl, readyTimeoutMs, () => this.running, () => 'exited during start-up').catch((e: Error) => {
+    const health = launch.health;
+    const check = 'url' in health ? waitHealthy(health.url, readyTimeoutMs, () => this.running, () => 'exited during start-up') : waitTcp(health.tcp, readyTimeoutMs, () => this.running);
+    await check.catch((e: Error) => {
       throw new Error(`${this.name} ${e.message}:\n${this.logTail()}`);
     });
   }
@@ -99,12 +132,15 @@ export class ProcessComponent extends SpecComponent implements RuntimeComponent 
     return Number.isInteger(pid) && pid > 0 ? [{ type: 'thaw', pid, component: this.name }] : [];
   }
 
-  /** SIGTERM, then SIGKILL if it has not exited in time. */
-  async terminate(graceMs = 3000): Promise<void> {
+  private stopSignal: NodeJS.Signals = 'SIGTERM';
+  private graceMs: number | undefined;
+
+  /** Its stop signal (SIGTERM unless its launch says otherwise), then SIGKILL if it has not exited in time. */
+  async terminate(graceMs = this.graceMs ?? 3000): Promise<void> {
     if (!this.child || !this.alive) return;
     const exited = new Promise<void>((r) => this.exitWaiters.push(r));
     if (this.frozen) this.thaw();
-    this.child.kill('SIGTERM');
+    this.child.kill(this.stopSignal);
     const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
     await exited;
     clearTimeout(timer);
@@ -116,6 +152,17 @@ export class ProcessComponent extends SpecComponent implements RuntimeComponent 
     } catch {
       return '(no log)';
     }
+  }
+}
+
+/** A blackstart component of the regional estate, started from its spec (the runtime's shared code reads `spec`). */
+export class BuiltinProcessComponent extends ProcessComponent implements RuntimeComponent {
+  constructor(
+    readonly spec: ComponentSpec,
+    logFile: string,
+    onPid: () => void,
+  ) {
+    super(spec.name, spec.site, () => builtinLaunch(spec), logFile, onPid);
   }
 }
 
@@ -131,14 +178,14 @@ export async function startProcessEstate(input: EstateConfigInput = {}, options:
   // meanwhile by some other process's outgoing connection.
   const layout = await layOutEstate(config, options.stateRoot, () => ({ bind: config.host, hostOf: () => config.host, portRange: [20000, 30000] }));
   const { dataDir } = layout;
-  const components: ProcessComponent[] = [];
+  const components: BuiltinProcessComponent[] = [];
   const writeRecord = () =>
     writeEstateRecord({
       ...recordFields(layout),
       runtime: 'process',
       pids: Object.fromEntries(components.map((c) => [c.name, c.id ? Number(c.id) : undefined])),
     });
-  for (const spec of componentSpecs(config, layout.topology, dataDir)) components.push(new ProcessComponent(spec, join(dataDir, 'logs', `${spec.name}.log`), writeRecord));
+  for (const spec of componentSpecs(config, layout.topology, dataDir)) components.push(new BuiltinProcessComponent(spec, join(dataDir, 'logs', `${spec.name}.log`), writeRecord));
   const stopAll = async () => {
     await Promise.all([...components].reverse().map((c) => c.terminate()));
   };

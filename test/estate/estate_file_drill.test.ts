@@ -1,0 +1,69 @@
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { resultSchema } from '../../model/result';
+import { processesMentioning, runCli } from '../helpers/drill';
+
+jest.setTimeout(120_000);
+
+/**
+ * "Drill your own system": an estate no shipped code knows about (test/estate/fixtures/kv: two
+ * sites of a small FHIR patient service, each with its own store, a front door that fails over;
+ * plain JavaScript and an estate file) drilled by `blackstart drill` with no TypeScript. Its stores
+ * do not replicate, so the drill must find the writes acknowledged at dc1 that dc2 never had.
+ */
+const DRILL = `name: kv-power-cut
+description: power cut at dc1 of the kv estate, under the FHIR workload
+estate: { file: estate.yaml }
+load:
+  rate: 25/s
+  duration: 13s
+  warmup: 2s
+  timeout: 2s
+  workload: fhir
+  fhir:
+    mix: { create_patient: 1, search_slots: 0, book_appointment: 0, read_appointment: 0, cancel_appointment: 0, admit_encounter: 0 }
+faults:
+  - { name: dc1-power-cut, at: 5s, power_cut: { site: dc1 }, restore_after: 4s }
+recovery: { windows: 3, window: 1s, success_ratio: 0.99, max_p95: 1s }
+gates:
+  - { metric: rto_ms, max: 5000 }
+  - { metric: lost_writes, max: 0 }
+settle: 1s
+`;
+
+describe('an estate file drilled end to end (process runtime)', () => {
+  it('stands the estate up from the file, cuts power at dc1, finds the writes dc2 never had, and leaves nothing running', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'blackstart-kv-'));
+    cpSync(resolve(__dirname, 'fixtures', 'kv'), dir, { recursive: true });
+    writeFileSync(join(dir, 'drill.yaml'), DRILL);
+
+    const validate = runCli(['validate', 'drill.yaml'], dir);
+    expect(await validate.exited).toBe(0);
+
+    const drill = runCli(['drill', 'drill.yaml', '--out', 'out', '--no-history'], dir);
+    const code = await drill.exited;
+    const result = resultSchema.parse(JSON.parse(readFileSync(join(dir, 'out', 'result.json'), 'utf8')));
+    if (result.error) throw new Error(`${result.error}\n${drill.output().slice(-3000)}`);
+
+    // The power cut hit dc1 of this estate: the front door moved to dc2 and service came back.
+    expect(result.faults).toEqual([expect.objectContaining({ name: 'dc1-power-cut', kind: 'power_cut', error: null, revertError: null })]);
+    const rec = result.recovery[0].all;
+    expect(rec.failed).toBe(true);
+    expect(rec.rto.recovered).toBe(true);
+    // The ledger, by FHIR search through the front door (now at dc2): writes acknowledged at dc1
+    // before the cut are absent there, and nothing the estate acknowledged at dc2 is missing.
+    expect(result.ledger!.counts.acknowledged).toBeGreaterThan(100);
+    expect(result.ledger!.counts.lost).toBeGreaterThan(20);
+    expect(result.ledger!.lost.every((w) => w.attempts.some((a) => a.site === 'dc1'))).toBe(true);
+    expect(result.gates.find((g) => g.metric === 'lost_writes')).toMatchObject({ passed: false });
+    expect(result.gates.find((g) => g.metric === 'rto_ms')).toMatchObject({ passed: true });
+    expect([result.verdict, code]).toEqual(['failed', 1]);
+    expect(result.residue).toEqual([]);
+    // No controller in this estate: the result says what that leaves unmeasured.
+    expect(result.controllerEvents).toEqual([]);
+
+    // Everything the drill started is gone.
+    expect(processesMentioning(dir)).toEqual([]);
+  });
+});
