@@ -12,9 +12,10 @@ export function addEstateCommands(program: Command): void {
     .description('start the mock estate and keep it running until Ctrl-C')
     .option('--config <file>', 'estate.yaml (runtime, ports, replication, failover)')
     .option('--runtime <runtime>', 'process or docker (overrides the estate file)')
+    .option('--estate <file>', 'an estate file (docs/ARCHITECTURE.md § 11) instead of the built-in regional estate')
     .option('--json', 'print the endpoints as JSON')
-    .action(async (opts: { config?: string; runtime?: string; json?: boolean }) => {
-      const config: EstateConfigInput = opts.config ? loadEstateConfig(opts.config) : {};
+    .action(async (opts: { config?: string; runtime?: string; estate?: string; json?: boolean }) => {
+      const config: EstateConfigInput = { ...(opts.config ? loadEstateConfig(opts.config) : {}), ...(opts.estate ? { file: opts.estate } : {}) };
       if (opts.runtime !== undefined && !['process', 'docker'].includes(opts.runtime)) throw new Error(`--runtime: ${opts.runtime}: use process or docker`);
       // Listening before the start: Ctrl-C during a (docker) start stops what was started, once started.
       // `on`, not `once`: testcontainers loads signal-exit, which re-raises a signal (killing the
@@ -28,9 +29,9 @@ export function addEstateCommands(program: Command): void {
       if (opts.json) out(JSON.stringify({ id: estate.id, runtime: estate.runtime, dataDir: estate.dataDir, endpoints: estate.endpoints }));
       else {
         out(`estate ${estate.id} is up on the ${estate.runtime} runtime (data: ${estate.dataDir})`);
-        for (const [svc, url] of Object.entries(estate.endpoints.services)) out(`  ${svc.padEnd(8)} ${url}`);
+        for (const [svc, url] of Object.entries(estate.endpoints.services)) if (url) out(`  ${svc.padEnd(8)} ${url}`);
         out(`  proxies  ${estate.endpoints.proxyApi}${estate.proxyServer ? ` (${estate.proxyServer.kind}${estate.proxyServer.image ? `: ${estate.proxyServer.image}` : ''})` : ''}`);
-        out(`  control  ${estate.endpoints.controller}`);
+        if (estate.endpoints.controller) out(`  control  ${estate.endpoints.controller}`);
         out('Ctrl-C stops everything.');
       }
       // Nothing else may hold the event loop (a docker estate's containers are not our children).
@@ -78,7 +79,11 @@ export function addEstateCommands(program: Command): void {
       if (opts.json) return out(JSON.stringify(statuses));
       if (records.length === 0) return out('no estate running');
       for (const s of statuses) {
-        out(`${s.id}: active site ${s.controller?.primary ?? '?'} (epoch ${s.controller?.epoch ?? '?'}), promotion ${s.controller?.promotion ?? '?'}`);
+        out(
+          s.endpoints.controller
+            ? `${s.id}: active site ${s.controller?.primary ?? '?'} (epoch ${s.controller?.epoch ?? '?'}), promotion ${s.controller?.promotion ?? '?'}`
+            : `${s.id}: no failover controller blackstart can read (its failover is the estate's own)`,
+        );
         for (const [name, alive] of Object.entries(s.components)) out(`  ${name.padEnd(12)} ${alive ? 'up' : 'DOWN'}`);
       }
     });
