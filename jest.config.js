@@ -1,7 +1,10 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
+  // examples/: the README's examples run as part of the suite (examples/jest: a resilience test through the public API).
+  roots: ['<rootDir>/test', '<rootDir>/examples'],
+  // The package's own name resolves to its sources here, as `exports` does for a user (package.json).
+  moduleNameMapper: { '^blackstart$': '<rootDir>/api/index.ts', '^blackstart/jest$': '<rootDir>/api/jest.ts' },
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   testTimeout: 30000,

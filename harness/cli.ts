@@ -7,6 +7,7 @@ import { addImagesCommands } from './images_commands';
 import { addDrillCommands } from './drill_commands';
 import { addHistoryCommand } from './history_command';
 import { addRestoreCommand } from './restore_command';
+import { addExportCommands } from './export_commands';
 
 function port(value: string): number {
   const n = Number(value);
@@ -42,6 +43,7 @@ export function buildCli(): Command {
   addDrillCommands(program);
   addRestoreCommand(program);
   addHistoryCommand(program);
+  addExportCommands(program);
   return program;
 }
 

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { join } from 'node:path';
 import { writeReports } from '../reports/write';
 import { terminalSummary } from '../reports/terminal';
@@ -48,9 +48,10 @@ export function addDrillCommands(program: Command): void {
     .option('--history <file>', 'run history to add the run to and compare it with', DEFAULT_HISTORY)
     .option('--no-history', 'neither read nor add to a run history')
     .option('--repeat <n>', 'run the drill n times (1-100), each on a fresh estate, seed + k - 1; the aggregate reports RTO as a distribution', parseRepeat)
+    .option('--engine <engine>', 'the load generator: builtin (default) or k6 (k6 on PATH runs the load; blackstart reads its points)', parseEngine)
     .option('--rates <list>', 'run the drill at each offered rate (e.g. 30,100,300; --repeat times each) and report the figures against the rate', parseRates)
-    .action(async (file: string, opts: { out?: string; dryRun?: boolean; json?: boolean; history: string | false; repeat?: number; rates?: number[] }) => {
-      const drill = loadOrExit(file);
+    .action(async (file: string, opts: { out?: string; dryRun?: boolean; json?: boolean; history: string | false; repeat?: number; rates?: number[]; engine?: 'builtin' | 'k6' }) => {
+      const drill = withEngine(loadOrExit(file), opts.engine, file);
       const repeated = repeatPlan(drill, opts);
       if (opts.dryRun) return out([plan(drill), ...(repeated ? repeatPlanLines(drill, repeated) : [])].join('\n'));
       const outDir = opts.out ?? join('blackstart-reports', `${drill.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
@@ -67,7 +68,8 @@ export function addDrillCommands(program: Command): void {
         process.exitCode = await runRepeatCommand(drill, repeated, { file, outDir, json: opts.json, historyFile, signal: stop.signal, out, err });
         return;
       }
-      const result = await runDrill(drill, { file, outDir, signal: stop.signal, print: opts.json ? err : out });
+      // On a terminal, progress is one status area redrawn in place; off one (CI), a line a second.
+      const result = await runDrill(drill, { file, outDir, signal: stop.signal, print: opts.json ? err : out, tty: process.stderr.isTTY ? process.stderr : undefined });
       const written = writeReports(result, outDir, { historyFile: opts.history === false ? undefined : opts.history });
       if (opts.json) out(JSON.stringify(result));
       else out(terminalSummary(result, { outDir, color: process.stdout.isTTY, trend: written.trend }));
@@ -76,6 +78,25 @@ export function addDrillCommands(program: Command): void {
       if (paths.history) err(`history: ${paths.history}${written.historySkipped ? ` (${written.historySkipped} unreadable line(s) skipped)` : ''}`);
       process.exitCode = result.exitCode;
     });
+}
+
+function parseEngine(v: string): 'builtin' | 'k6' {
+  if (v !== 'builtin' && v !== 'k6') throw new InvalidArgumentError('builtin or k6');
+  return v;
+}
+
+/** --engine replaces the drill's load.engine (a `script` applies to k6 only); exit 2 when the drill cannot run on it. */
+function withEngine(drill: Drill, engine: 'builtin' | 'k6' | undefined, file: string): Drill {
+  if (!engine || engine === drill.load.engine) return drill;
+  const problems = [
+    ...(engine === 'k6' && drill.load.paper ? ['load.paper: paper mode needs the built-in engine'] : []),
+    ...(engine === 'k6' && drill.load.workload === 'fhir' && !drill.load.script ? ['load.workload: engine k6 exports the clinical workload only: give your own script (load.script)'] : []),
+  ];
+  if (problems.length) {
+    for (const p of problems) err(`${file}: --engine ${engine}: ${p}`);
+    process.exit(EXIT.error);
+  }
+  return { ...drill, load: { ...drill.load, engine, script: engine === 'k6' ? drill.load.script : undefined } };
 }
 
 /** The dry run: what would happen, in order, without touching anything. */

@@ -76,6 +76,7 @@ export async function runRepeatCommand(drill: Drill, p: RepeatPlan, o: RepeatCom
     signal: o.signal,
     print: o.json ? o.err : o.out,
     historyFile: o.historyFile,
+    tty: process.stderr.isTTY ? process.stderr : undefined,
   });
   const paths = writeAggregateReports(aggregate, o.outDir);
   if (o.json) o.out(JSON.stringify(aggregate));

@@ -6,12 +6,26 @@ import { z } from 'zod';
  * the behaviour) and the drill file's network fault (model/faults.ts).
  */
 
+/**
+ * A value as an error message quotes it: JSON, cut to `max` characters, so a hostile value (a
+ * megabyte string, a structure nested thousands deep) cannot blow up the message or the stack.
+ */
+export function shownValue(value: unknown, max = 60): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = Array.isArray(value) ? '[...]' : typeof value === 'object' ? '{...}' : String(value);
+  }
+  return text.length > max ? `${text.slice(0, max)}... (${text.length} characters)` : text;
+}
+
 /** Integer attribute, never negative: Toxiproxy takes int64 and crashes or misbehaves on negatives. */
 export const nonNegativeInt = () =>
   z
-    .number({ error: (i) => `must be an integer, got ${JSON.stringify(i.input)}` })
-    .int({ error: (i) => `must be an integer, got ${JSON.stringify(i.input)}` })
-    .min(0, { error: (i) => `must not be negative, got ${JSON.stringify(i.input)}` });
+    .number({ error: (i) => `must be an integer, got ${shownValue(i.input)}` })
+    .int({ error: (i) => `must be an integer, got ${shownValue(i.input)}` })
+    .min(0, { error: (i) => `must not be negative, got ${shownValue(i.input)}` });
 
 /** One toxic type's attributes: `attributeNames` in the order Toxiproxy emits them. */
 export interface ToxicAttributes<A extends Record<string, number>> {

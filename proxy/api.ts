@@ -61,7 +61,7 @@ export function createApi(collection: ProxyCollection) {
     POST: async (_, body) => json(201, proxyJson(await collection.create(decode(proxyBody, parseJson(await body()))))),
   });
   route('/populate', {
-    POST: async (_, body) => populate(collection, await body()),
+    POST: async (_, body) => populate(collection, body),
   });
   route('/proxies/{proxy}', {
     GET: async ({ proxy }) => json(200, proxyJson(collection.get(proxy))),
@@ -122,6 +122,8 @@ export function createApi(collection: ProxyCollection) {
         return send(res, reply.status, 'application/json', JSON.stringify(reply.body));
       } catch (err) {
         const e = err instanceof ApiError ? err : new ApiError(500, (err as Error).message ?? String(err));
+        // The rest of a body past the limit is not worth reading: close once answered.
+        if (e.status === 413) res.shouldKeepAlive = false;
         return send(res, e.status, 'text/plain; charset=utf-8', JSON.stringify({ error: e.message, status: e.status }) + '\n');
       }
     }
@@ -129,7 +131,7 @@ export function createApi(collection: ProxyCollection) {
   };
 }
 
-async function populate(collection: ProxyCollection, raw: string): Promise<Reply> {
+async function populate(collection: ProxyCollection, body: () => Promise<string>): Promise<Reply> {
   // /populate answers in JSON even for errors, carrying what it created before failing; Toxiproxy
   // writes that body as marshalled, without the newline its other errors get from http.Error.
   const failure = (e: ApiError, proxies: Proxy[] | null): Reply => ({
@@ -138,7 +140,7 @@ async function populate(collection: ProxyCollection, raw: string): Promise<Reply
   });
   let entries;
   try {
-    const parsed = parseJson(raw);
+    const parsed = parseJson(await body());
     if (!Array.isArray(parsed)) throw new ApiError(400, `bad request body: json: cannot unmarshal ${typeof parsed === 'object' && parsed !== null ? 'object' : typeof parsed} into Go value of type []proxy.Proxy`);
     entries = decode(z.array(configEntry), parsed);
     const result = await collection.populate(entries);
@@ -171,6 +173,8 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 function send(res: ServerResponse, status: number, type: string | undefined, text: string): void {
+  // The client may have gone while the request was handled: nothing to answer.
+  if (res.headersSent || res.destroyed) return void res.end();
   if (type) res.setHeader('Content-Type', type);
   res.statusCode = status;
   res.end(text);

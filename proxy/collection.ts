@@ -6,6 +6,11 @@ import { createToxic } from './toxic_factory';
 
 const DEFAULT_LISTEN = '127.0.0.1:0';
 
+/** The most proxies a server holds: each is a listening socket and its connections' descriptors. */
+export const MAX_PROXIES = 1000;
+/** The most toxics on one proxy: every chunk of every connection runs through its chain. */
+export const MAX_TOXICS = 100;
+
 export interface PopulateResult {
   proxies: Proxy[];
   error?: ApiError;
@@ -43,6 +48,7 @@ export class ProxyCollection {
   private async add(body: ProxyBody): Promise<Proxy> {
     const spec = validate(body, '');
     if (this.proxies.has(spec.name)) throw errors.proxyExists();
+    if (this.proxies.size >= MAX_PROXIES) throw errors.tooManyProxies(MAX_PROXIES);
     const proxy = new Proxy(spec);
     if (body.enabled !== false) await proxy.start();
     this.proxies.set(proxy.name, proxy);
@@ -93,6 +99,8 @@ export class ProxyCollection {
 
   private async replaceAll(entries: readonly ConfigEntry[], options: { applyToxics?: boolean }): Promise<PopulateResult> {
     entries.forEach((entry, i) => validate(entry, ` at proxy ${i + 1}`));
+    const added = new Set(entries.map((e) => e.name!).filter((name) => !this.proxies.has(name)));
+    if (this.proxies.size + added.size > MAX_PROXIES) throw errors.tooManyProxies(MAX_PROXIES);
     const done: Proxy[] = [];
     for (const entry of entries) {
       try {
@@ -116,6 +124,7 @@ export class ProxyCollection {
 
   addToxic(proxy: Proxy, body: ToxicBody) {
     const toxic = createToxic(proxy, body);
+    if (proxy.toxics.length >= MAX_TOXICS) throw errors.tooManyToxics(MAX_TOXICS);
     proxy.addToxic(toxic);
     return toxic;
   }

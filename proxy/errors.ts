@@ -20,4 +20,8 @@ export const errors = {
   badRequestBody: (detail: string) => new ApiError(400, `bad request body: ${detail}`),
   badUpstream: (detail: string) => new ApiError(400, `invalid upstream: ${detail}`),
   listenFailed: (detail: string) => new ApiError(500, detail),
+  // Not Toxiproxy's (it has no limits): bounds that keep a hostile or runaway client from taking
+  // every file descriptor and all the memory of the server whose links a drill depends on.
+  tooManyProxies: (max: number) => new ApiError(400, `too many proxies: at most ${max}; delete one first`),
+  tooManyToxics: (max: number) => new ApiError(400, `too many toxics on this proxy: at most ${max}; delete one first`),
 };

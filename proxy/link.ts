@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { AnyToxicType } from './toxics';
+import { MAX_TIMER_MS, type AnyToxicType } from './toxics';
 import type { Chunk, CloseMode, ToxicContext } from './toxics';
 
 export type StreamName = 'upstream' | 'downstream';
@@ -328,13 +328,13 @@ function endThenDestroy(socket: Socket): void {
   setTimeout(() => socket.destroy(), 10_000).unref();
 }
 
-/** Sleep that ends early, returning false, when either signal aborts. */
+/** Sleep that ends early, returning false, when either signal aborts; beyond MAX_TIMER_MS it only ends so. */
 export function interruptibleSleep(ms: number, ...signals: AbortSignal[]): Promise<boolean> {
   if (signals.some((s) => s.aborted)) return Promise.resolve(false);
   if (ms <= 0) return Promise.resolve(true);
   return new Promise((resolve) => {
     const onAbort = () => finish(false);
-    const timer = Number.isFinite(ms) ? setTimeout(() => finish(true), ms) : undefined;
+    const timer = ms <= MAX_TIMER_MS ? setTimeout(() => finish(true), ms) : undefined;
     function finish(full: boolean) {
       clearTimeout(timer);
       for (const s of signals) s.removeEventListener('abort', onAbort);

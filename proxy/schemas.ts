@@ -9,9 +9,21 @@ import { errors } from './errors';
 const jsonKind = (v: unknown): string =>
   v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v === 'object' ? 'object' : typeof v;
 
+/**
+ * The longest name, listen or upstream accepted (Toxiproxy has no limit): a proxy or toxic name
+ * longer than a request line can carry could never be addressed in a URL, and without a bound a
+ * few requests with megabyte names would hold gigabytes.
+ */
+export const MAX_TEXT = 1024;
+
+/** The deepest JSON nesting accepted, as Go's encoding/json (which Toxiproxy decodes with). */
+export const MAX_JSON_DEPTH = 10_000;
+
 const field = {
   string: (struct: string, name: string) =>
-    z.string({ error: (i) => `json: cannot unmarshal ${jsonKind(i.input)} into Go struct field ${struct}.${name} of type string` }),
+    z
+      .string({ error: (i) => `json: cannot unmarshal ${jsonKind(i.input)} into Go struct field ${struct}.${name} of type string` })
+      .max(MAX_TEXT, { error: `longer than ${MAX_TEXT} characters` }),
   boolean: (struct: string, name: string) =>
     z.boolean({ error: (i) => `json: cannot unmarshal ${jsonKind(i.input)} into Go struct field ${struct}.${name} of type bool` }),
   number: (struct: string, name: string) =>
@@ -82,11 +94,30 @@ export type ConfigEntry = z.infer<typeof configEntry>;
 /** Parses a request body as JSON; the errors read as Toxiproxy's `bad request body: ...`. */
 export function parseJson(raw: string): unknown {
   if (raw.trim() === '') throw errors.badRequestBody('EOF');
+  // Refused before parsing: a deeply nested value would overflow the stack of whatever walks it.
+  if (jsonDepthExceeds(raw, MAX_JSON_DEPTH)) throw errors.badRequestBody(`invalid JSON: exceeded max depth (${MAX_JSON_DEPTH})`);
   try {
     return JSON.parse(raw);
   } catch (err) {
     throw errors.badRequestBody(`invalid JSON: ${(err as Error).message}`);
   }
+}
+
+/** True when `raw` opens more than `max` arrays and objects inside one another (strings skipped). */
+export function jsonDepthExceeds(raw: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
 }
 
 export function decode<T>(schema: z.ZodType<T>, value: unknown): T {

@@ -7,6 +7,11 @@ import { ProxyCollection } from './collection';
 import { ApiError } from './errors';
 import { configEntry, describeIssue } from './schemas';
 
+/** How long one API request's headers and body may take to arrive. */
+export const API_REQUEST_TIMEOUT_MS = 30_000;
+/** Open connections to the API at most. */
+export const API_MAX_CONNECTIONS = 1000;
+
 export interface ProxyServerOptions {
   host?: string;
   port?: number;
@@ -37,6 +42,12 @@ export async function startProxyServer(options: ProxyServerOptions = {}): Promis
     });
   });
   server.keepAliveTimeout = 30_000;
+  // A request whose headers or body never finish is answered 408 and closed (Node's defaults: 60 s
+  // and 300 s); an API body of at most 1 MiB takes milliseconds. Beyond API_MAX_CONNECTIONS open API
+  // connections a new one is closed at once: the descriptors are the proxies' links'.
+  server.headersTimeout = API_REQUEST_TIMEOUT_MS;
+  server.requestTimeout = API_REQUEST_TIMEOUT_MS;
+  server.maxConnections = API_MAX_CONNECTIONS;
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

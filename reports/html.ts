@@ -123,7 +123,7 @@ function timelines(r: DrillResult): string {
   const charts = [chart('All services', 'all', t.all), ...Object.entries(t.byService).map(([service, b]) => chart(service, service, b))];
   return [
     '<section><h2>Timeline</h2>',
-    `<p class="note">Per ${esc(duration(t.bucketMs))} bucket, by scheduled time: the success ratio (dropped and indeterminate requests count as failures) and the p95 latency of ok requests. Shaded: a fault applied; green line: recovered (start of the healthy run, RTO); ticks: the controller's events. Seconds from the start of the load.</p>`,
+    `<p class="note">Per ${esc(duration(t.bucketMs))} bucket, by scheduled time: the success ratio (dropped and indeterminate requests count as failures) and the p95 latency of ok requests (log scale; the slowest bucket labelled). Shaded: a fault applied; green line: recovered (start of the healthy run, RTO); ticks: the controller's events. Seconds from the start of the load.</p>`,
     ...charts.map((c) => `<figure>${c}</figure>`),
     '</section>',
   ].join('\n');
@@ -227,6 +227,7 @@ svg .fault-band rect{fill:#cf222e;fill-opacity:.09}svg .fault-band text{fill:#a4
 svg .dead{fill:#cf222e}
 svg .marker.recovered line{stroke:#1a7f37;stroke-width:1.5;stroke-dasharray:4 3}svg .marker.recovered text{fill:#1a7f37;font-weight:600}
 svg .marker.not-recovered text{fill:#cf222e;font-weight:600}
+svg .peak circle{fill:#8250df}svg .peak text{fill:#8250df;font-size:10px}
 svg .event line{stroke:#57606a}svg .event text{fill:#57606a;font-size:9.5px}
 footer{margin-top:30px;color:#57606a;font-size:12px}
 `;

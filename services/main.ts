@@ -21,18 +21,26 @@ async function run(kind: ComponentSpec['kind'], options: never): Promise<() => v
       return () => san.stop();
     }
     case 'app': {
-      const o = options as Extract<ComponentSpec, { kind: 'app' }>['options'];
-      const { SanClient } = await import('./san/client');
+      // `storage: { pg: URL }`: the app keeps its records in PostgreSQL (services/pg/storage.ts), as
+      // an estate file's apps do in front of Patroni; otherwise on its site's SAN.
+      const o = options as Extract<ComponentSpec, { kind: 'app' }>['options'] & { storage?: { pg: string; timeoutMs?: number } };
       const { createAppServer } = await import('./apps');
-      const storage = new SanClient(o.san, o.sanTimeoutMs);
+      let storage: import('./san/storage').Storage & { close(): void | Promise<void> };
+      if (o.storage?.pg) {
+        const { PgStorage } = await import('./pg/storage');
+        storage = new PgStorage({ url: o.storage.pg, timeoutMs: o.storage.timeoutMs ?? o.sanTimeoutMs, site: o.site });
+      } else {
+        const { SanClient } = await import('./san/client');
+        storage = new SanClient(o.san, o.sanTimeoutMs);
+      }
       const server = createAppServer({ service: o.service, site: o.site, storage });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(o.port, o.host, () => resolve());
       });
-      return () => {
-        storage.close();
+      return async () => {
         server.close();
+        await storage.close();
       };
     }
     case 'controller': {

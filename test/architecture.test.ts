@@ -19,6 +19,7 @@ export const ROOMS: Record<string, readonly string[]> = {
   reports: ['lib', 'model'],
   harness: ['lib', 'model', 'proxy', 'services', 'chaos', 'reports'],
   bench: ['lib', 'model', 'proxy', 'services', 'chaos', 'reports', 'harness'],
+  api: ['lib', 'model', 'proxy', 'services', 'chaos', 'reports', 'harness'],
 };
 
 /** A runtime's internals: only `services/runtime` itself reaches into them. */

@@ -28,12 +28,19 @@ const loadSchema = z
     workload: z.enum(['clinical', 'fhir']).default('clinical'),
     /** workload fhir: identifier system, base URL per service, mix. */
     fhir: fhirLoadSchema.optional(),
+    /** builtin: blackstart's own open-model engine (default); k6: k6 runs the load and blackstart reads its points (README, "k6"). */
+    engine: z.enum(['builtin', 'k6']).default('builtin'),
+    /** engine k6: the user's own k6 script (relative to the drill file), run unchanged; default the drill's load exported (`blackstart export k6`). */
+    script: z.string().min(1).optional(),
   })
   .strict()
   .superRefine((l, ctx) => {
     if (l.workload === 'fhir' && l.mix !== undefined) ctx.addIssue({ code: 'custom', path: ['mix'], message: 'the fhir workload has its own mix: use fhir.mix' });
     if (l.workload === 'fhir' && l.paper) ctx.addIssue({ code: 'custom', path: ['paper'], message: 'paper mode needs workload: clinical' });
     if (l.workload !== 'fhir' && l.fhir !== undefined) ctx.addIssue({ code: 'custom', path: ['fhir'], message: 'fhir applies to workload: fhir only' });
+    if (l.script !== undefined && l.engine !== 'k6') ctx.addIssue({ code: 'custom', path: ['script'], message: 'script needs engine: k6' });
+    if (l.engine === 'k6' && l.paper) ctx.addIssue({ code: 'custom', path: ['paper'], message: 'paper mode needs the built-in engine (engine: builtin)' });
+    if (l.engine === 'k6' && l.workload === 'fhir' && l.script === undefined) ctx.addIssue({ code: 'custom', path: ['workload'], message: 'engine k6 exports the clinical workload only: give your own script (script: FILE) for fhir' });
     if (l.executor === 'constant-arrival-rate' && l.duration === undefined) {
       ctx.addIssue({ code: 'custom', path: ['duration'], message: 'constant-arrival-rate needs a duration' });
     }

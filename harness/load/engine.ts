@@ -99,6 +99,7 @@ export interface LoadRun {
   readonly live: LiveStats;
   /** performance.now() at the start of the schedule. */
   readonly t0: number;
+  /** Requests in flight now; -1 where the engine cannot say (k6). */
   inFlight(): number;
   /** Stop scheduling (e.g. an abort condition tripped); in-flight requests finish or time out. */
   stop(): void;

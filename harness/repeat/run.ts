@@ -7,6 +7,7 @@ import { writeReports } from '../../reports/write';
 import type { Drill } from '../drill/schema';
 import { packageVersion } from '../paths';
 import { runDrill } from '../runner/run';
+import type { StatusStream } from '../runner/progress';
 import { aggregateRuns, type RunOutcome } from './aggregate';
 
 /**
@@ -34,6 +35,8 @@ export interface RepeatOptions {
   print?: (line: string) => void;
   /** Each run of a plain --repeat is added to this run history; a sweep's runs are not (other rates would read as regressions). */
   historyFile?: string;
+  /** A terminal for each run's status area (harness/runner/progress.ts), which names the run: "run 2 of 5 @30/s". */
+  tty?: StatusStream;
 }
 
 /** The drill with its load at an offered rate (see RATE_OVERRIDE). */
@@ -76,7 +79,7 @@ export async function runRepeated(drill: Drill, o: RepeatOptions): Promise<Repea
       const tag = `[run ${runs.length + 1}/${total}${rate === null ? '' : ` @${rateLabel(rate)}`}]`;
       print(`${tag} seed ${seed}, reports in ${join(outDir, dir)}`);
       const variant: Drill = { ...(rate === null ? drill : withRate(drill, rate)), seed };
-      const result = await runDrill(variant, { file: o.file, outDir: join(outDir, dir), signal: o.signal, print: (line) => print(`${tag} ${line}`), deferStatGates: true });
+      const result = await runDrill(variant, { file: o.file, outDir: join(outDir, dir), signal: o.signal, print: (line) => print(`${tag} ${line}`), deferStatGates: true, tty: o.tty, runLabel: tag.slice(1, -1) });
       writeReports(result, join(outDir, dir), { historyFile: o.rates ? undefined : o.historyFile });
       const interrupted = !!o.signal?.aborted && (result.abortReason?.startsWith('interrupted') === true || /interrupted/.test(result.error ?? ''));
       runs.push({ result, rate, k, seed, dir, interrupted });

@@ -15,7 +15,8 @@ import { requireK6 } from '../load/k6/runner';
 import { PhaseJournal } from './phases';
 import { readBackPhase } from './readback';
 import { assembleResult, judgeGates, measureRun, type RunRecord } from './result';
-import { startProgress } from './progress';
+import { startProgress, type StatusStream } from './progress';
+import { controllerClient } from '../../services/controller/client';
 
 export { EXIT } from './result';
 
@@ -40,6 +41,10 @@ export interface RunOptions {
    * so here they only get this run's value (result.aggregateGates) and stay out of the verdict.
    */
   deferStatGates?: boolean;
+  /** A terminal (process.stderr when it is one): progress as one status area redrawn in place instead of a line a second. */
+  tty?: StatusStream;
+  /** Which run of several this is, for the status area (e.g. "run 2 of 5 @30/s"). */
+  runLabel?: string;
 }
 
 /**
@@ -49,7 +54,10 @@ export interface RunOptions {
  * out (pass, fail, abort, exception, signal) reverts every fault applied and stops the estate.
  */
 export async function runDrill(drill: Drill, o: RunOptions): Promise<DrillResult> {
-  const print = o.print ?? (() => {});
+  const basePrint = o.print ?? (() => {});
+  // While the progress runs, the runner's lines go through it (above the status area on a TTY).
+  let route = basePrint;
+  const print = (line: string) => route(line);
   const outDir = resolve(o.outDir);
   mkdirSync(outDir, { recursive: true });
   const runId = `${drill.name}-${Date.now().toString(36)}`;
@@ -110,7 +118,20 @@ export async function runDrill(drill: Drill, o: RunOptions): Promise<DrillResult
       if (record.abortReason) load.run.stop();
       record.t0 = load.run.t0;
       print(`load: ${load.executor.name} for ${load.executor.durationMs} ms; ${drill.faults.length} fault(s) planned`);
-      stops.push(startProgress(load.run, join(outDir, 'progress.jsonl'), print, () => schedule!.describeActive()));
+      const lastEvent = o.tty?.isTTY ? watchControllerEvents(estate, load.run.t0) : undefined;
+      const progress = startProgress(load.run, join(outDir, 'progress.jsonl'), basePrint, () => schedule!.describeActive(), {
+        tty: o.tty,
+        plannedMs: load.executor.durationMs,
+        runLabel: o.runLabel,
+        drill: drill.name,
+        lastEvent: lastEvent?.last,
+      });
+      route = progress.print;
+      stops.push(() => {
+        progress.stop();
+        lastEvent?.stop();
+        route = basePrint;
+      });
       stops.push(watchAbort(drill.abort, load.run.live, abort));
       schedule!.start(load.run.t0);
       record.summary = await load.run.done;
@@ -161,4 +182,22 @@ export async function runDrill(drill: Drill, o: RunOptions): Promise<DrillResult
   // Attached last, so that the result phase's own record is in it.
   result.phases = phases.list();
   return result;
+}
+
+/** For the status area: the controller's last event, polled once a second while the load runs. */
+function watchControllerEvents(estate: Estate, t0: number): { last: () => string | undefined; stop: () => void } | undefined {
+  if (!hasEndpoint(estate.endpoints.controller)) return undefined;
+  const client = controllerClient(estate.endpoints.controller, 800);
+  let last: string | undefined;
+  const timer = setInterval(() => {
+    client
+      .events()
+      .then((events) => {
+        const e = events[events.length - 1];
+        const at = (e ? e.t - performance.timeOrigin - t0 : 0) / 1000;
+        if (e) last = `${e.type}${e.site ? ` ${e.site}` : ''} at ${at >= 0 ? '+' : ''}${at.toFixed(1)} s${e.detail ? `: ${e.detail}` : ''}`;
+      })
+      .catch(() => {});
+  }, 1000);
+  return { last: () => last, stop: () => clearInterval(timer) };
 }

@@ -17,3 +17,4 @@ export const toxicTypes: ReadonlyMap<string, AnyToxicType> = new Map(
 );
 
 export type { Chunk, ToxicContext, ToxicType, CloseMode } from './toxic';
+export { MAX_TIMER_MS } from './toxic';

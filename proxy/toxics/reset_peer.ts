@@ -1,5 +1,5 @@
 import { resetPeerAttributes } from '../../model/toxics';
-import { defineToxic } from './toxic';
+import { defineToxic, MAX_TIMER_MS } from './toxic';
 
 /**
  * On the first chunk (or end of stream) in this direction, discards it, waits `timeout` ms and
@@ -22,6 +22,8 @@ async function fire(ctx: {
   if (ctx.state.fired) return;
   ctx.state.fired = true;
   const ms = ctx.attributes.timeout;
+  // Beyond a timer's reach (24.8 days) the close never comes.
+  if (ms > MAX_TIMER_MS) return new Promise<void>(() => {});
   if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
   ctx.close(ctx.presentAtConnect ? 'rst' : 'fin');
 }

@@ -1,5 +1,5 @@
 import { timeoutAttributes } from '../../model/toxics';
-import { defineToxic, type ToxicContext } from './toxic';
+import { defineToxic, MAX_TIMER_MS, type ToxicContext } from './toxic';
 
 interface TimeoutState {
   timer?: NodeJS.Timeout;
@@ -39,7 +39,8 @@ export const timeout = defineToxic<{ timeout: number }, TimeoutState>({
 function arm(ctx: Ctx): void {
   clearTimeout(ctx.state.timer);
   const ms = ctx.attributes.timeout;
-  ctx.state.timer = ms > 0 && !ctx.state.ended ? setTimeout(() => void endStream(ctx), ms) : undefined;
+  // Beyond a timer's reach (24.8 days) it never closes, as 0 does.
+  ctx.state.timer = ms > 0 && ms <= MAX_TIMER_MS && !ctx.state.ended ? setTimeout(() => void endStream(ctx), ms) : undefined;
 }
 
 function endStream(ctx: Ctx): Promise<void> {

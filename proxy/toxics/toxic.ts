@@ -1,5 +1,11 @@
 import type { ToxicAttributes } from '../../model/toxics';
 
+/**
+ * The longest wait a timer can make (2^31 - 1 ms, 24.8 days). Node fires a longer one after 1 ms,
+ * so a toxic's longer wait is forever: it ends only when interrupted.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** A piece of one direction of a connection, stamped with the time it was read (ms, monotonic). */
 export interface Chunk {
   data: Buffer;

@@ -443,6 +443,63 @@ describe('robustness', () => {
     expect((await api('GET', '/proxies')).status).toBe(200);
   });
 
+  // Found by the fuzz (test/proxy/fuzz.test.ts, issue 14); each was a wrong answer or unbounded memory.
+
+  test('JSON nested deeper than Go accepts (10,000) is a 400, not a 500 from a stack overflow', async () => {
+    await makeProxy('p');
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    // An attribute this deep made the message's JSON.stringify overflow: 500 "Maximum call stack size exceeded".
+    const reply = await api('POST', '/proxies/p/toxics', `{"type":"latency","attributes":{"latency":${deep}}}`);
+    expectApiError(reply, 400, 'bad request body: invalid JSON: exceeded max depth (10000)');
+    expectApiError(await api('POST', '/proxies', deep), 400, 'bad request body: invalid JSON: exceeded max depth (10000)');
+    // As deep as Go allows, in a string or not, is parsed as before.
+    expectApiError(await api('POST', '/proxies', `{"name":${'['.repeat(9_999)}${']'.repeat(9_999)}}`), 400, 'bad request body: json: cannot unmarshal array into Go struct field Proxy.name of type string');
+    expectApiError(await api('POST', '/proxies', JSON.stringify({ name: '[', upstream: '['.repeat(20_000) + '\\"' })), 400, 'bad request body: upstream: longer than 1024 characters');
+  });
+
+  test('a megabyte value is not echoed back in the message', async () => {
+    await makeProxy('p');
+    const reply = await api('POST', '/proxies/p/toxics', { type: 'latency', attributes: { latency: 'x'.repeat(900_000) } });
+    expect(reply.status).toBe(400);
+    expect(JSON.parse(reply.text).error).toBe(`bad request body: latency: must be an integer, got "${'x'.repeat(59)}... (900002 characters)`);
+  });
+
+  test('names, listens and upstreams longer than 1024 characters are refused; 1024 is accepted', async () => {
+    const long = 'n'.repeat(1025);
+    expectApiError(await api('POST', '/proxies', { name: long, upstream: echo.address }), 400, 'bad request body: name: longer than 1024 characters');
+    expectApiError(await api('POST', '/proxies', { name: 'a', upstream: 'h'.repeat(1100) + ':1' }), 400, 'bad request body: upstream: longer than 1024 characters');
+    expectApiError(await api('POST', '/proxies', { name: 'a', upstream: echo.address, listen: 'h'.repeat(1100) + ':0' }), 400, 'bad request body: listen: longer than 1024 characters');
+    // A 1 MB name (under the 1 MiB body limit) was taken, and every later listing carried it.
+    expectApiError(await api('POST', '/proxies', { name: 'n'.repeat(1_000_000), upstream: echo.address }), 400, 'bad request body: name: longer than 1024 characters');
+    await makeProxy('n'.repeat(1024));
+    await makeProxy('p');
+    expectApiError(await api('POST', '/proxies/p/toxics', { type: 'noop', name: long }), 400, 'bad request body: name: longer than 1024 characters');
+    const populated = await api('POST', '/populate', [{ name: long, upstream: echo.address }]);
+    expect({ status: populated.status, body: JSON.parse(populated.text) }).toEqual({ status: 400, body: { error: 'bad request body: 0.name: longer than 1024 characters', status: 400, proxies: null } });
+  });
+
+  test('a populate body over 1 MiB answers in populate\'s own shape, with "proxies":null', async () => {
+    const reply = await api('POST', '/populate', JSON.stringify([{ name: 'a', upstream: echo.address, pad: 'x'.repeat(2 << 20) }]));
+    expect({ status: reply.status, type: reply.type, body: JSON.parse(reply.text) }).toEqual({
+      status: 413,
+      type: 'application/json',
+      body: { error: 'bad request body: larger than 1 MiB', status: 413, proxies: null },
+    });
+  });
+
+  test('at most 1000 proxies and 100 toxics a proxy: a populate past the limit creates nothing', async () => {
+    const entries = Array.from({ length: 1001 }, (_, i) => ({ name: `p${i}`, listen: '127.0.0.1:0', upstream: echo.address, enabled: false }));
+    const refused = await api('POST', '/populate', entries);
+    expect({ status: refused.status, body: JSON.parse(refused.text) }).toEqual({ status: 400, body: { error: 'too many proxies: at most 1000; delete one first', status: 400, proxies: null } });
+    expect((await api('GET', '/proxies')).text).toBe('{}');
+    expect((await api('POST', '/populate', entries.slice(0, 1000))).status).toBe(201);
+    expectApiError(await api('POST', '/proxies', { name: 'one-more', upstream: echo.address }), 400, 'too many proxies: at most 1000; delete one first');
+    // Populating names that exist adds nothing: allowed at the limit.
+    expect((await api('POST', '/populate', entries.slice(0, 2))).status).toBe(201);
+    for (let i = 0; i < 100; i++) expect((await api('POST', '/proxies/p0/toxics', { type: 'noop', name: `t${i}` })).status).toBe(200);
+    expectApiError(await api('POST', '/proxies/p0/toxics', { type: 'noop', name: 't100' }), 400, 'too many toxics on this proxy: at most 100; delete one first');
+  }, 60_000);
+
   test('many bad requests at once leave the server serving', async () => {
     const bodies: unknown[] = ['', '{', [], { name: 1 }, { name: 'x' }, { name: 'x', upstream: 'y' }, null, 'null', '1'];
     const replies = await Promise.all(bodies.map((b) => api('POST', '/proxies', b === null ? undefined : b)));

@@ -53,10 +53,10 @@ describe('reportHtml', () => {
     const band = /data-fault="power-cut"><title>[^<]*<\/title><rect x="([\d.]+)" y="\d+" width="([\d.]+)"/.exec(html)!;
     const marker = /<g class="marker recovered"><title>[^<]*<\/title><line x1="([\d.]+)"/.exec(html)!;
     const [bandX, bandW, markerX] = [Number(band[1]), Number(band[2]), Number(marker[1])];
-    // 0-30 s over the plot's 888 px from x=56: the fault at 5.0034 s, reverted at 29 s, recovered at 7.0034 s.
-    expect(bandX).toBeCloseTo(56 + (5003.4 / 30_000) * 888, 0);
-    expect(bandX + bandW).toBeCloseTo(56 + (29_000 / 30_000) * 888, 0);
-    expect(markerX).toBeCloseTo(56 + (7003.4 / 30_000) * 888, 0);
+    // 0-30 s over the plot's 872 px from x=72: the fault at 5.0034 s, reverted at 29 s, recovered at 7.0034 s.
+    expect(bandX).toBeCloseTo(72 + (5003.4 / 30_000) * 872, 0);
+    expect(bandX + bandW).toBeCloseTo(72 + (29_000 / 30_000) * 872, 0);
+    expect(markerX).toBeCloseTo(72 + (7003.4 / 30_000) * 872, 0);
   });
 
   it('reads as a report when the harness failed before measuring anything', () => {

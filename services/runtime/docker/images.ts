@@ -51,6 +51,8 @@ export interface BuildOptions {
   /** Rebuild even when the inputs are unchanged. */
   force?: boolean;
   log?: (line: string) => void;
+  /** Every line of what runs meanwhile (debootstrap's progress, docker build's output), for a status line. */
+  activity?: (line: string) => void;
 }
 
 export interface BuiltImage {
@@ -330,6 +332,7 @@ async function buildBase(docker: Dockerode, options: BuildOptions, log: (line: s
   try {
     log(`debootstrap ${DEBIAN_SUITE} (minbase, ${BASE_PACKAGES.join(', ')}) from ${DEBIAN_MIRROR} ...`);
     await run('debootstrap', ['--variant=minbase', `--include=${BASE_PACKAGES.join(',')}`, DEBIAN_SUITE, rootfs, DEBIAN_MIRROR], (l) => {
+      options.activity?.(`debootstrap: ${l}`);
       if (/^(E|W):/.test(l)) log(`  ${l}`);
     });
     for (const dir of BASE_TRIM) {
@@ -388,6 +391,7 @@ async function buildApp(docker: Dockerode, inputs: AppImageInputs, base: { name:
       { t: inputs.name, buildargs: { BASE: base.name }, labels: { [INPUTS_LABEL]: hash, [CODE_LABEL]: inputs.code, [IMAGE_LABEL]: inputs.kind }, rm: true, forcerm: true },
     );
     await follow(docker, stream, (l) => {
+      options.activity?.(`${inputs.kind}: ${l}`);
       if (/^Step \d+/.test(l)) log(`  ${l}`);
     });
     await removeReplaced(docker, previous, inputs.name, log);

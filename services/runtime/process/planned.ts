@@ -10,6 +10,7 @@ import { freePorts, type Topology } from '../../estate/topology';
 import type { ComponentHandle, Estate, SiteHandle } from '../runtime';
 import { estateLookups, newEstateId, writeEstateRecord } from '../shared';
 import { BuiltinProcessComponent, ProcessComponent, type ProcessLaunch, type StartOptions } from './runtime';
+import { COMPONENT_MARK } from './tree';
 
 /**
  * An estate file's estate (services/estate/estate_file.ts) on the process runtime: every component
@@ -71,7 +72,7 @@ export async function startPlannedEstate(config: EstateConfig, plan: EstatePlan,
   components.push(proxy);
   const byName = new Map<string, ProcessComponent>();
   for (const c of plan.components) {
-    const component = new ProcessComponent(c.name, c.site as Site | undefined, () => launchOf(plan, c, { dataDir, host, ports, linkPorts }), join(dataDir, 'logs', `${c.name}.log`), writeRecord);
+    const component = new ProcessComponent(c.name, c.site as Site | undefined, () => launchOf(plan, c, { estateId: id, dataDir, host, ports, linkPorts }), join(dataDir, 'logs', `${c.name}.log`), writeRecord);
     components.push(component);
     byName.set(c.name, component);
   }
@@ -140,7 +141,7 @@ export async function startPlannedEstate(config: EstateConfig, plan: EstatePlan,
 function launchOf(
   plan: EstatePlan,
   c: PlannedComponent,
-  at: { dataDir: string; host: string; ports: Record<string, Record<string, number>>; linkPorts: Record<string, number> },
+  at: { estateId: string; dataDir: string; host: string; ports: Record<string, Record<string, number>>; linkPorts: Record<string, number> },
 ): ProcessLaunch {
   const dataDir = join(at.dataDir, 'components', c.name);
   const rendered = render(plan, c, { ports: at.ports, linkPorts: at.linkPorts, proxyHost: at.host, hostOf: () => at.host, bind: at.host, dataDir, env: process.env });
@@ -149,7 +150,8 @@ function launchOf(
   return {
     command: rendered.command!,
     args: rendered.args,
-    env: { ...process.env, ...rendered.env },
+    // The mark every process of the component inherits: its whole tree is found, even re-parented.
+    env: { ...process.env, ...rendered.env, [COMPONENT_MARK]: `${at.estateId}/${c.name}` },
     cwd: rendered.cwd ?? plan.baseDir,
     uid: user?.uid,
     gid: user?.gid,

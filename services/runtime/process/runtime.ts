@@ -8,6 +8,7 @@ import type { Estate } from '../runtime';
 import { assembleEstate, layOutEstate, recordFields, startInOrder, waitHealthy, waitTcp, writeEstateRecord, type RuntimeComponent } from '../shared';
 import type { Site } from '../../estate/topology';
 import type { ComponentHandle } from '../runtime';
+import { COMPONENT_MARK, continueTree, killTree, processesWithEnv, processTree, stopTree } from './tree';
 
 export interface StartOptions {
   /** Where estates keep state when no data_dir is configured (default: .blackstart/estates). */
@@ -52,8 +53,10 @@ export function builtinLaunch(spec: ComponentSpec): ProcessLaunch {
 }
 
 /**
- * One process of an estate: started from its launch, killed (power), stopped and continued
- * (freeze), and stopped by its stop signal with a grace period.
+ * One process of an estate and every process it starts: started from its launch, killed (power),
+ * stopped and continued (freeze), and stopped by its stop signal with a grace period. Kill, freeze
+ * and thaw act on the whole process tree (services/runtime/process/tree.ts): PostgreSQL under
+ * Patroni calls setsid, so one pid or one process group would miss the postmaster and backends.
  */
 export class ProcessComponent implements ComponentHandle {
   private child: ChildProcess | undefined;
@@ -90,6 +93,7 @@ export class ProcessComponent implements ComponentHandle {
     launch.prepare?.();
     const log = openSync(this.logFile, 'a');
     const child = spawn(launch.command, launch.args, { stdio: ['ignore', log, log], env: launch.env, cwd: launch.cwd, uid: launch.uid, gid: launch.gid });
+    this.mark = launch.env?.[COMPONENT_MARK];
     this.stopSignal = launch.stopSignal ?? 'SIGTERM';
     this.graceMs = launch.graceMs;
     closeSync(log);
@@ -107,9 +111,18 @@ export class ProcessComponent implements ComponentHandle {
     });
   }
 
+  /** `<estate>/<component>` in the environment of every process it started, when its launch set one. */
+  private mark: string | undefined;
+
+  /** Processes of this component that are no longer under its top process (a parent died): found by their mark. */
+  private strays(): number[] {
+    return this.mark === undefined ? [] : processesWithEnv(COMPONENT_MARK, this.mark);
+  }
+
+  /** SIGKILL to every process of the component at once (collected, and stopped, before any dies). */
   kill(): void {
     if (this.child && this.running) {
-      this.child.kill('SIGKILL');
+      killTree(this.child.pid, this.strays());
       this.poweredOff = true;
     }
     this.frozen = false;
@@ -117,12 +130,12 @@ export class ProcessComponent implements ComponentHandle {
 
   freeze(): void {
     if (!this.running) throw new Error(`${this.name} is not running`);
-    this.child!.kill('SIGSTOP');
+    stopTree(this.child!.pid);
     this.frozen = true;
   }
 
   thaw(): void {
-    if (this.child && this.running) this.child.kill('SIGCONT');
+    if (this.child && this.running && this.child.pid !== undefined) continueTree(this.child.pid);
     this.frozen = false;
   }
 
@@ -135,15 +148,35 @@ export class ProcessComponent implements ComponentHandle {
   private stopSignal: NodeJS.Signals = 'SIGTERM';
   private graceMs: number | undefined;
 
-  /** Its stop signal (SIGTERM unless its launch says otherwise), then SIGKILL if it has not exited in time. */
+  /**
+   * Its stop signal to the top process (SIGTERM unless its launch says otherwise), which stops its
+   * own children; whatever of its tree is left when the grace is over (or the top has exited and
+   * left processes behind) is killed.
+   */
   async terminate(graceMs = this.graceMs ?? 3000): Promise<void> {
-    if (!this.child || !this.alive) return;
-    const exited = new Promise<void>((r) => this.exitWaiters.push(r));
+    const child = this.child;
+    if (!child || child.pid === undefined) return;
+    // Also a component already powered off: what it left (re-parented) is found by its mark.
+    const tree = this.alive ? processTree(child.pid) : [];
+    const strays = this.strays();
+    if (tree.length === 0 && strays.length === 0 && !this.alive) return;
     if (this.frozen) this.thaw();
-    this.child.kill(this.stopSignal);
-    const timer = setTimeout(() => this.child?.kill('SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
+    const deadline = performance.now() + graceMs;
+    if (this.alive) {
+      const exited = new Promise<void>((r) => this.exitWaiters.push(r));
+      child.kill(this.stopSignal);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
+    }
+    const left = () => [...new Set([...tree, ...strays, ...this.strays()])].filter((p) => processAlive(p));
+    while (left().length > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const rest = left();
+    if (rest.length > 0 || this.alive) {
+      const exited = this.alive ? new Promise<void>((r) => this.exitWaiters.push(r)) : Promise.resolve();
+      killTree(this.alive ? child.pid : undefined, rest);
+      await exited;
+    }
   }
 
   logTail(lines = 20): string {
@@ -152,6 +185,16 @@ export class ProcessComponent implements ComponentHandle {
     } catch {
       return '(no log)';
     }
+  }
+}
+
+/** Alive and not a zombie (a killed child not yet reaped by its parent is gone for our purposes). */
+function processAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
   }
 }
 

@@ -1,0 +1,5 @@
+export class SharedArray {
+  constructor(name, fn) {
+    return fn();
+  }
+}
