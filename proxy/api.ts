@@ -33,13 +33,18 @@ export function proxyJson(proxy: Proxy) {
  * nothing here touches a socket.
  */
 export function createApi(collection: ProxyCollection) {
-  const routes: { pattern: RegExp; keys: string[]; methods: Record<string, Handler> }[] = [];
-  const route = (path: string, methods: Record<string, Handler>) => {
-    const keys: string[] = [];
-    const pattern = new RegExp(
-      '^' + path.replace(/\{(\w+)\}/g, (_, k: string) => (keys.push(k), '([^/]+)')) + '$',
-    );
-    routes.push({ pattern, keys, methods });
+  // A route is its path's segments: a literal, or `{key}` for a parameter.
+  const routes: { parts: string[]; methods: Record<string, Handler> }[] = [];
+  const route = (path: string, methods: Record<string, Handler>) => routes.push({ parts: path.split('/'), methods });
+  const match = (parts: string[], segments: string[]): Params | undefined => {
+    if (parts.length !== segments.length) return undefined;
+    const params: Params = {};
+    for (let i = 0; i < parts.length; i++) {
+      const key = /^\{(\w+)\}$/.exec(parts[i])?.[1];
+      if (key === undefined ? segments[i] !== parts[i] : segments[i] === '') return undefined;
+      if (key !== undefined) params[key] = segments[i];
+    }
+    return params;
   };
 
   const updateProxy: Handler = async ({ proxy }, body) => {
@@ -105,16 +110,15 @@ export function createApi(collection: ProxyCollection) {
       // Toxiproxy refuses browsers: a page must not be able to reconfigure proxies behind a developer's back.
       return send(res, 403, 'text/plain', 'User agent not allowed\n');
     }
-    const path = decodePath(req.url ?? '/');
+    const segments = pathSegments(req.url ?? '/');
     // Go's HTTP server refuses a request URI it cannot unescape before any route sees it.
-    if (path === undefined) return send(res, 400, 'text/plain; charset=utf-8', '400 Bad Request');
+    if (segments === undefined) return send(res, 400, 'text/plain; charset=utf-8', '400 Bad Request');
     for (const r of routes) {
-      const m = r.pattern.exec(path);
-      if (!m) continue;
+      const params = match(r.parts, segments);
+      if (!params) continue;
       res.setHeader('X-Toxiproxy-Request-Id', requestId());
       const handler = r.methods[req.method ?? 'GET'];
       if (!handler) return send(res, 405, undefined, '');
-      const params = Object.fromEntries(r.keys.map((k, i) => [k, m[i + 1]]));
       try {
         const reply = await handler(params, () => readBody(req));
         if (reply.raw) return send(res, reply.status, reply.raw.type, reply.raw.text);
@@ -154,10 +158,15 @@ async function populate(collection: ProxyCollection, body: () => Promise<string>
 
 const BODY_LIMIT = 1 << 20;
 
-/** The unescaped path of a request URL; undefined when an escape is malformed. */
-function decodePath(url: string): string | undefined {
+/**
+ * The path of a request URL as segments, each unescaped on its own; undefined when an escape is
+ * malformed. A name holding `/` (sent as %2F) is one segment, so a proxy or toxic of any name the
+ * API accepts can be addressed, and deleted (unescaped whole, as Toxiproxy's router does, such a
+ * name could be created but never named again: found by the API fuzz).
+ */
+function pathSegments(url: string): string[] | undefined {
   try {
-    return decodeURIComponent(url.split('?')[0]);
+    return url.split('?')[0].split('/').map(decodeURIComponent);
   } catch {
     return undefined;
   }

@@ -1,3 +1,4 @@
+import * as http from 'node:http';
 import type { ProxyServer } from '../../proxy/server';
 import { call, expectApiError, occupyPort, portOf, tryConnect, type ApiReply } from '../helpers/api';
 import { echoServer, startTestProxyServer, type Upstream } from '../helpers/net';
@@ -26,6 +27,20 @@ afterAll(async () => {
 });
 
 const api = (method: string, path: string, body?: unknown) => call(server.url, method, path, body);
+
+/** A call whose path is sent as written (fetch would resolve `..`). */
+function rawCall(method: string, path: string, body?: string): Promise<{ status: number; text: string }> {
+  const { hostname, port } = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: hostname, port, method, path, agent: false }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 /** The message JSON.parse gives for `raw`, as the server reports it after `bad request body: invalid JSON: `. */
 function parseMessage(raw: string): string {
@@ -476,6 +491,19 @@ describe('robustness', () => {
     expectApiError(await api('POST', '/proxies/p/toxics', { type: 'noop', name: long }), 400, 'bad request body: name: longer than 1024 characters');
     const populated = await api('POST', '/populate', [{ name: long, upstream: echo.address }]);
     expect({ status: populated.status, body: JSON.parse(populated.text) }).toEqual({ status: 400, body: { error: 'bad request body: 0.name: longer than 1024 characters', status: 400, proxies: null } });
+  });
+
+  test('a name holding "/" or "%" is addressed by its escaped form, and can be deleted', async () => {
+    for (const name of ['a/b', 'c%2Fd', '..']) {
+      await makeProxy(name);
+      const path = `/proxies/${encodeURIComponent(name)}`;
+      // Unescaped whole, `a%2Fb` became /proxies/a/b: 404, and the proxy could never be deleted.
+      expect(JSON.parse((await rawCall('GET', path)).text).name).toBe(name);
+      expect((await rawCall('POST', `${path}/toxics`, JSON.stringify({ type: 'noop', name: 'x/y' }))).status).toBe(200);
+      expect((await rawCall('DELETE', `${path}/toxics/${encodeURIComponent('x/y')}`)).status).toBe(204);
+      expect((await rawCall('DELETE', path)).status).toBe(204);
+    }
+    expect((await api('GET', '/proxies')).text).toBe('{}');
   });
 
   test('a populate body over 1 MiB answers in populate\'s own shape, with "proxies":null', async () => {
