@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { FileProblemsError, formatProblem as formatFileProblem } from '../../lib/located_yaml';
-import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { FileProblemsError, formatProblem, parseLocatedYaml, type FileProblem, type LocatedYaml } from '../../lib/located_yaml';
 import type { z } from 'zod';
 import { aimOf, partRole, roleForms, type FaultSpec, type FaultTarget } from '../../model/faults';
 import { estateConfigSchema } from '../../services/estate/config';
@@ -9,23 +8,13 @@ import { estateNames } from '../../services/estate/topology';
 import { drillSchema, faultName, type Drill, type DrillFault } from './schema';
 import { externalFaultIssues } from './external';
 
-export interface DrillProblem {
-  file: string;
-  line: number;
-  column: number;
-  /** Dotted path of the field, e.g. faults.0.power_cut.site */
-  path: string;
-  message: string;
-}
+/** A problem of a drill file, at file:line:col (lib/located_yaml.ts). */
+export type DrillProblem = FileProblem;
 
 /** A drill file that cannot be used: every problem, each with file, line, field path and reason. */
-export class DrillError extends Error {
-  constructor(readonly problems: DrillProblem[]) {
-    super(problems.map(formatProblem).join('\n'));
-  }
-}
+export class DrillError extends FileProblemsError {}
 
-export const formatProblem = (p: DrillProblem) => `${p.file}:${p.line}:${p.column}: ${p.path || '(file)'}: ${p.message}`;
+export { formatProblem };
 
 /** Reads and validates a drill file; throws DrillError listing every problem found. */
 export function loadDrill(file: string): Drill {
@@ -39,22 +28,18 @@ export function loadDrill(file: string): Drill {
 }
 
 export function parseDrill(text: string, file = '<drill>'): Drill {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    throw new DrillError(
-      doc.errors.map((e) => {
-        const pos = lineCounter.linePos(e.pos[0]);
-        return { file, line: pos.line, column: pos.col, path: '', message: `YAML: ${e.message.split('\n')[0]}` };
-      }),
-    );
+  let located: LocatedYaml;
+  try {
+    located = parseLocatedYaml(text, file);
+  } catch (e) {
+    throw e instanceof FileProblemsError ? new DrillError(e.problems) : e;
   }
-  const input: unknown = withEstateFileBesideDrill(doc.toJS() ?? {}, file);
+  const input: unknown = withEstateFileBesideDrill(located.value, file);
   const result = drillSchema.safeParse(input);
   // Checked on the file as written, so that they are reported beside every other problem.
   const issues = [...(result.success ? [] : result.error.issues), ...estateIssues(input)];
   if (result.success && issues.length === 0) return result.data;
-  throw new DrillError(issues.flatMap((issue) => problemsOf(issue, doc, lineCounter, file)));
+  throw new DrillError(located.problems(issues));
 }
 
 /** `estate.file` is relative to the drill file: resolved here, so every later reader sees one path. */
@@ -81,7 +66,7 @@ function estateIssues(input: unknown): z.core.$ZodIssue[] {
   } catch (e) {
     if (!(e instanceof FileProblemsError)) throw e;
     // The estate file's own problems, each at its own file:line:col.
-    return [{ code: 'custom', path: ['estate', 'file'], message: `the estate file cannot be used:\n${e.problems.map(formatFileProblem).join('\n')}`, input: undefined }];
+    return [{ code: 'custom', path: ['estate', 'file'], message: `the estate file cannot be used:\n${e.problems.map(formatProblem).join('\n')}`, input: undefined }];
   }
   const faults = Array.isArray(drill.faults) ? drill.faults : [];
   const issues: z.core.$ZodIssue[] = [];
@@ -105,48 +90,6 @@ function estateIssues(input: unknown): z.core.$ZodIssue[] {
   });
   issues.push(...externalFaultIssues(drill, config.success ? config.data : undefined));
   return issues;
-}
-
-function problemsOf(issue: z.core.$ZodIssue, doc: Document, lc: LineCounter, file: string): DrillProblem[] {
-  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-  if (issue.code === 'unrecognized_keys') {
-    // One problem per unknown key, at the key itself: a typo must not silently disable a gate.
-    return issue.keys.map((key) => {
-      const where = locate(doc, lc, [...path, key], true);
-      return { file, ...where, path: [...path, key].join('.'), message: `unknown key "${key}"` };
-    });
-  }
-  // A custom issue about a key itself (an unknown attribute) says so: point at the key, not its value.
-  const atKey = issue.code === 'custom' && issue.params?.key === true;
-  const where = locate(doc, lc, path, atKey);
-  return [{ file, ...where, path: path.join('.'), message: issue.message }];
-}
-
-/** Line and column of a path in the YAML: the key (for unknown keys) or the value; else its nearest parent. */
-function locate(doc: Document, lc: LineCounter, path: (string | number)[], atKey: boolean): { line: number; column: number } {
-  for (let depth = path.length; depth >= 0; depth--) {
-    const node = nodeAt(doc.contents as Node | null, path.slice(0, depth), atKey && depth === path.length);
-    if (node?.range) {
-      const pos = lc.linePos(node.range[0]);
-      return { line: pos.line, column: pos.col };
-    }
-  }
-  return { line: 1, column: 1 };
-}
-
-function nodeAt(root: Node | null, path: (string | number)[], wantKey: boolean): Node | null {
-  let node: Node | null = root;
-  for (let i = 0; i < path.length; i++) {
-    const step = path[i];
-    if (isMap(node)) {
-      const pair = node.items.find((p) => (p.key as { value?: unknown })?.value === step);
-      if (!pair) return null;
-      node = (i === path.length - 1 && wantKey ? pair.key : pair.value) as Node | null;
-    } else if (isSeq(node) && typeof step === 'number') {
-      node = (node.items[step] as Node | undefined) ?? null;
-    } else return null;
-  }
-  return node;
 }
 
 /** The fault spec chaos/ acts on, from a drill file's fault entry. */
