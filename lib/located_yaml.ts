@@ -44,21 +44,71 @@ export interface LocatedYaml {
 
 /** Parses YAML keeping positions; YAML syntax errors throw FileProblemsError at their position. */
 export function parseLocatedYaml(text: string, file: string): LocatedYaml {
+  const { doc, lineCounter, value } = parseYaml(text, file);
+  return {
+    file,
+    value,
+    problems: (issues) => issues.flatMap((issue) => problemsOf(issue, doc, lineCounter, file)),
+  };
+}
+
+/** The most aliases a file may expand (yaml's default, set here on purpose): a "billion laughs" file stops here. */
+export const MAX_YAML_ALIASES = 100;
+/** The deepest nesting of flow collections (`[`, `{`) read; deeper is refused before parsing. */
+export const MAX_YAML_FLOW_DEPTH = 1000;
+
+/**
+ * A YAML document with its positions and its value as plain data, read without trusting it: an
+ * alias bomb, a structure nested thousands deep or a parser that runs out of stack is a problem
+ * at file:line:col like any syntax error, never an exception of the parser's own. Every file
+ * format of blackstart (drills, estate files) parses through this.
+ */
+export function parseYaml(text: string, file: string): { doc: Document; lineCounter: LineCounter; value: unknown } {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const fail = (offset: number, message: string): never => {
+    const pos = lineCounter.linePos(offset);
+    throw new FileProblemsError([{ file, line: pos.line, column: pos.col, path: '', message: `YAML: ${message}` }]);
+  };
+  const tooDeep = flowDepthExceeded(text, MAX_YAML_FLOW_DEPTH);
+  if (tooDeep >= 0) {
+    for (let i = text.indexOf('\n'); i >= 0 && i < tooDeep; i = text.indexOf('\n', i + 1)) lineCounter.addNewLine(i + 1);
+    fail(tooDeep, `collections nested more than ${MAX_YAML_FLOW_DEPTH} deep`);
+  }
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new FileProblemsError(
       doc.errors.map((e) => {
         const pos = lineCounter.linePos(e.pos[0]);
-        return { file, line: pos.line, column: pos.col, path: '', message: `YAML: ${e.message.split('\n')[0]}` };
+        const message = /call stack/.test(e.message) ? 'nested too deeply to read (the parser ran out of stack)' : e.message.split('\n')[0];
+        return { file, line: pos.line, column: pos.col, path: '', message: `YAML: ${message}` };
       }),
     );
   }
-  return {
-    file,
-    value: doc.toJS() ?? {},
-    problems: (issues) => issues.flatMap((issue) => problemsOf(issue, doc, lineCounter, file)),
-  };
+  try {
+    return { doc, lineCounter, value: doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) ?? {} };
+  } catch (e) {
+    if (/alias/i.test((e as Error).message)) return fail(0, `aliases expand past ${MAX_YAML_ALIASES} nodes (a "billion laughs" file?): write the values out, or use fewer aliases`);
+    if (e instanceof RangeError) return fail(0, 'nested too deeply to read');
+    throw e;
+  }
+}
+
+/** Offset at which `[`/`{` nesting (outside quotes and comments) first passes `max`, or -1. */
+function flowDepthExceeded(text: string, max: number): number {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"' || c === "'") {
+      // A quoted scalar: skip to its end (\\ escapes in double quotes, '' in single).
+      for (i++; i < text.length && text[i] !== c; i++) if (c === '"' && text[i] === '\\') i++;
+    } else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]))) {
+      const end = text.indexOf('\n', i);
+      i = end < 0 ? text.length : end;
+    } else if (c === '[' || c === '{') {
+      if (++depth > max) return i;
+    } else if ((c === ']' || c === '}') && depth > 0) depth--;
+  }
+  return -1;
 }
 
 function problemsOf(issue: PathIssue, doc: Document, lc: LineCounter, file: string): FileProblem[] {

@@ -11,15 +11,6 @@ import { duration } from './units';
 
 export { SITES, type Site } from './estate';
 
-/** One of a fixed set of names, with a message that lists them. */
-const oneOf = <const T extends readonly [string, ...string[]]>(what: string, values: T) =>
-  z.enum(values, {
-    error: (i) =>
-      i.input === undefined
-        ? `a ${what} is required (${what}s: ${values.join(', ')})`
-        : `no ${what} ${JSON.stringify(i.input)} in the estate (${what}s: ${values.join(', ')})`,
-  });
-
 /**
  * Targets by role (docs/ARCHITECTURE.md § 5): a fault may name what it strikes by the part it plays
  * when it strikes rather than by name, as Jepsen's nemeses and Chaos Mesh's selectors pick their

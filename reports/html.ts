@@ -8,7 +8,6 @@ import {
   gateMeasured,
   gateReason,
   latency,
-  offset,
   offsetOrNone,
   promotionFailure,
   recoveryOf,

@@ -1,4 +1,4 @@
-import { faultKind, gateLimit, gateMeasured, gateReason, offsetOrNone, recoverySentence, sinceStart, duration, VERDICT_LABEL } from './format';
+import { faultKind, gateLimit, gateMeasured, offsetOrNone, recoverySentence, sinceStart, duration, VERDICT_LABEL } from './format';
 import type { TrendRow } from './history';
 import type { DrillResult } from '../model/result';
 

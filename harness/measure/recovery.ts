@@ -3,7 +3,7 @@ import { CLOCK_RESOLUTION } from '../../model/figures/figure';
 import type { FaultSpan } from '../../model/figures/phases';
 import { recoveryOptionsSchema, type Recovery, type RecoveryOptions, type ScopeRecovery } from '../../model/figures/recovery';
 import { OutcomeCode, type RequestLog } from '../load/records';
-import { baselineP95, LATENCY_DEFINITION, latencyOf, nearestRank } from './percentile';
+import { baselineP95, LATENCY_DEFINITION, latencyOf } from './percentile';
 import { inScope, scopesOf, type Scope } from './scope';
 
 /**

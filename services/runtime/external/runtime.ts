@@ -15,9 +15,8 @@ import { estateRecordFile, type EstateEndpoints, type FreezeUndo } from '../../.
 import { hookEnvRefs, refusedUrl, type HookedFault, type HookStep } from '../../../model/hooks';
 import { SERVICES, SITES, type Site } from '../../../model/estate';
 import { externalComponents, hookVars, originOf, parseEstateConfig, type EstateConfig, type EstateConfigInput, type ExternalConfig } from '../../estate/config';
-import type { ComponentSpec } from '../../estate/components';
 import { freePorts, type Topology } from '../../estate/topology';
-import { BuiltinProcessComponent, type StartOptions } from '../process/runtime';
+import { embeddedProxyProcess, type BuiltinProcessComponent, type StartOptions } from '../process/runtime';
 import type { ComponentHandle, Estate, EstateHooks, SiteHandle } from '../runtime';
 import { estateLookups, newEstateId, writeEstateRecord } from '../shared';
 import { runWithProbe } from './hooks';
@@ -175,7 +174,6 @@ export async function startExternalEstate(input: EstateConfigInput, options: Sta
     sites: Object.fromEntries(SITES.map((s) => [s, { sanAdmin: x.ledger.san_admin?.[s] ?? '', apps: none }])) as EstateEndpoints['sites'],
   };
 
-  const spec: ComponentSpec = { name: 'proxy', kind: 'proxy', options: { host: config.host, port: apiPort, config: proxyConfig }, healthUrl: `${url(apiPort)}/version` };
   const writeRecord = () =>
     writeEstateRecord({
       id,
@@ -186,7 +184,7 @@ export async function startExternalEstate(input: EstateConfigInput, options: Sta
       runtime: 'external',
       pids: { proxy: proxy.id ? Number(proxy.id) : undefined },
     });
-  const proxy: BuiltinProcessComponent = new BuiltinProcessComponent(spec, join(dataDir, 'logs', 'proxy.log'), writeRecord);
+  const proxy: BuiltinProcessComponent = embeddedProxyProcess(config.host, apiPort, proxyConfig, join(dataDir, 'logs'), writeRecord);
   try {
     await proxy.start(options.readyTimeoutMs);
     writeRecord();

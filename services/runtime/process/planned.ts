@@ -4,12 +4,11 @@ import { join, resolve } from 'node:path';
 import { SERVICES, SITES, type Site } from '../../../model/estate';
 import { estateRecordFile, type EstateEndpoints } from '../../../model/estate_record';
 import type { EstateConfig } from '../../estate/config';
-import type { ComponentSpec } from '../../estate/components';
 import { render, type EstatePlan, type PlannedComponent } from '../../estate/estate_file';
 import { freePorts, type Topology } from '../../estate/topology';
 import type { ComponentHandle, Estate, SiteHandle } from '../runtime';
 import { estateLookups, newEstateId, writeEstateRecord } from '../shared';
-import { BuiltinProcessComponent, ProcessComponent, type ProcessLaunch, type StartOptions } from './runtime';
+import { embeddedProxyProcess, ProcessComponent, type ProcessLaunch, type StartOptions } from './runtime';
 import { COMPONENT_MARK } from './tree';
 
 /**
@@ -67,8 +66,7 @@ export async function startPlannedEstate(config: EstateConfig, plan: EstatePlan,
       runtime: 'process',
       pids: Object.fromEntries(components.map((c) => [c.name, c.id ? Number(c.id) : undefined])),
     });
-  const proxySpec: ComponentSpec = { name: 'proxy', kind: 'proxy', options: { host, port: apiPort, config: proxyConfig }, healthUrl: `${url(apiPort)}/version` };
-  const proxy = new BuiltinProcessComponent(proxySpec, join(dataDir, 'logs', 'proxy.log'), writeRecord);
+  const proxy = embeddedProxyProcess(host, apiPort, proxyConfig, join(dataDir, 'logs'), writeRecord);
   components.push(proxy);
   const byName = new Map<string, ProcessComponent>();
   for (const c of plan.components) {

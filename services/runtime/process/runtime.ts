@@ -209,6 +209,12 @@ export class BuiltinProcessComponent extends ProcessComponent implements Runtime
   }
 }
 
+/** The embedded Toxiproxy-compatible server as an estate's process: its API on host:port, the proxies of `proxyConfig` created at start. */
+export function embeddedProxyProcess(host: string, port: number, proxyConfig: string, logDir: string, onPid: () => void): BuiltinProcessComponent {
+  const spec: ComponentSpec = { name: 'proxy', kind: 'proxy', options: { host, port, config: proxyConfig }, healthUrl: `http://${host}:${port}/version` };
+  return new BuiltinProcessComponent(spec, join(logDir, 'proxy.log'), onPid);
+}
+
 /**
  * The embedded default runtime: every component a child process on 127.0.0.1, every link through
  * the embedded proxy. Starts in dependency order and waits for the estate to serve through the
