@@ -150,7 +150,9 @@ function launchOf(
     args: rendered.args,
     // The mark every process of the component inherits: its whole tree is found, even re-parented.
     env: { ...process.env, ...rendered.env, [COMPONENT_MARK]: `${at.estateId}/${c.name}` },
-    cwd: rendered.cwd ?? plan.baseDir,
+    // A component run as another user starts in its own data directory (which it owns): the
+    // estate file's directory may not be readable by that user.
+    cwd: rendered.cwd ?? (user ? dataDir : plan.baseDir),
     uid: user?.uid,
     gid: user?.gid,
     health: health.http ? { url: `http://${at.host}:${at.ports[c.name][health.http.port]}${health.http.path}` } : { tcp: { host: at.host, port: at.ports[c.name][health.tcp!.port] } },
