@@ -11,6 +11,6 @@ module.exports = {
   // One test file at a time: the estate, drill and docker suites each run a dozen processes or
   // containers, and two of them at once on 2 cores starve the heartbeats and latencies they
   // measure (seen: a shortened drill's p99 gate and a failover held down). In band, the whole
-  // suite takes about 8.5 minutes on 2 cores; in parallel it was 4.5, and not repeatable.
+  // suite takes about 12.5 minutes on 2 cores (77 files); in parallel it was 4.5, and not repeatable.
   maxWorkers: 1,
 };
