@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -31,7 +31,21 @@ const estateRef = z.object({
 export type EstateRef = z.infer<typeof estateRef>;
 
 export const journalLine = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('journal'), version: z.literal(1), runId: z.string(), pid: z.number(), host: z.string(), cwd: z.string(), at: z.string() }),
+  z.object({
+    type: z.literal('journal'),
+    version: z.literal(1),
+    runId: z.string(),
+    pid: z.number(),
+    host: z.string(),
+    cwd: z.string(),
+    at: z.string(),
+    /**
+     * Where the run's estates keep their state (their records), written before any is started:
+     * a harness killed while its estate started, or before any fault, leaves that estate to
+     * `blackstart restore` to stop as well.
+     */
+    estates: z.string().optional(),
+  }),
   z.object({
     type: z.literal('fault'),
     id: z.string(),
@@ -76,12 +90,20 @@ export interface JournalContents {
   ended: boolean;
   /** Lines that could not be read (e.g. a line cut short by a crash mid-write). */
   unreadable: number;
+  /** The state root of the run's estates, when the harness said (see the `journal` line). */
+  estates?: string;
 }
 
 export const isReverted = (f: JournalFault) => f.state === 'reverted';
 
 export class Journal {
   private fd: number | undefined;
+  /**
+   * State and end lines that could not be written (a full disk, an I/O error): the run goes on,
+   * and says so. Such a journal shows a reverted fault as still applied, so `blackstart restore`
+   * would revert it once more: harmless, reverts are idempotent.
+   */
+  readonly unwritten: { what: string; error: string }[] = [];
 
   private constructor(
     readonly path: string,
@@ -92,7 +114,7 @@ export class Journal {
    * Creates the run's journal: `path` if given (a `.link` in the known place points at it),
    * else `<root>/.blackstart/journals/<runId>.jsonl`. `root` defaults to the cwd.
    */
-  static open(opts: { runId: string; root?: string; path?: string }): Journal {
+  static open(opts: { runId: string; root?: string; path?: string; estates?: string }): Journal {
     if (!/^[A-Za-z0-9_.-]+$/.test(opts.runId)) throw new Error(`run id "${opts.runId}": use letters, digits, '.', '_' or '-'`);
     const known = resolve(opts.root ?? process.cwd(), JOURNAL_DIR);
     const path = resolve(opts.path ?? join(known, `${opts.runId}.jsonl`));
@@ -103,9 +125,24 @@ export class Journal {
       durableWrite(join(known, `${opts.runId}.link`), JSON.stringify({ path }) + '\n');
     }
     const journal = new Journal(path, opts.runId);
-    journal.fd = openSync(path, 'a');
+    try {
+      // Exclusive: of two runs opening one journal at once, the second fails instead of sharing it.
+      journal.fd = openSync(path, 'ax');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`journal ${path} exists already: run ids must be unique`);
+      throw e;
+    }
     fsyncDir(dirname(path));
-    journal.append({ type: 'journal', version: 1, runId: opts.runId, pid: process.pid, host: hostname(), cwd: process.cwd(), at: now() });
+    journal.append({
+      type: 'journal',
+      version: 1,
+      runId: opts.runId,
+      pid: process.pid,
+      host: hostname(),
+      cwd: process.cwd(),
+      at: now(),
+      ...(opts.estates !== undefined ? { estates: resolve(opts.estates) } : {}),
+    });
     return journal;
   }
 
@@ -114,7 +151,8 @@ export class Journal {
     const { estate } = ctx;
     // Resolved (chaos/apply.ts resolves before it records): the concrete target, not the role.
     const resolved = fault.resolved?.() ?? null;
-    this.append({
+    // Not on disk, not applied: a fault another process could not undo is never applied.
+    this.appendOr((e) => new Error(`could not write it to the journal ${this.path} before applying it (${errorText(e)}): not applied`), {
       type: 'fault',
       id: fault.id,
       kind: fault.spec.kind,
@@ -127,16 +165,31 @@ export class Journal {
     });
   }
 
+  /** A fault's new state; a line that cannot be written is kept in `unwritten`, never thrown. */
   mark(faultId: string, state: Exclude<FaultState, 'applying'>, error?: unknown): void {
-    this.append({ type: 'state', id: faultId, state, ...(error !== undefined ? { error: errorText(error) } : {}), pid: process.pid, at: now() });
+    this.appendOr(null, { type: 'state', id: faultId, state, ...(error !== undefined ? { error: errorText(error) } : {}), pid: process.pid, at: now() });
   }
 
   /** The run is over: restore need not look at this journal again unless a fault is unreverted. */
   close(): void {
     if (this.fd === undefined) return;
-    this.append({ type: 'end', pid: process.pid, at: now(), by: 'harness' });
-    closeSync(this.fd);
+    this.appendOr(null, { type: 'end', pid: process.pid, at: now(), by: 'harness' });
+    try {
+      closeSync(this.fd);
+    } catch {
+      // nothing more to write to it
+    }
     this.fd = undefined;
+  }
+
+  /** Appends; on a write error throws what `fail` makes of it, or (null) keeps it in `unwritten`. */
+  private appendOr(fail: ((e: unknown) => Error) | null, line: JournalLine): void {
+    try {
+      this.append(line);
+    } catch (e) {
+      if (fail) throw fail(e);
+      this.unwritten.push({ what: line.type === 'state' ? `${line.id} ${line.state}` : line.type, error: errorText(e) });
+    }
   }
 
   private append(line: JournalLine): void {
@@ -173,7 +226,7 @@ export function readJournal(path: string): JournalContents {
     const line = parsed.data;
     switch (line.type) {
       case 'journal':
-        Object.assign(contents, { runId: line.runId, pid: line.pid, host: line.host, startedAt: line.at });
+        Object.assign(contents, { runId: line.runId, pid: line.pid, host: line.host, startedAt: line.at, ...(line.estates !== undefined ? { estates: line.estates } : {}) });
         break;
       case 'fault': {
         // Recorded again (applied a second time): the newer plan is the one to undo.
@@ -225,9 +278,20 @@ export function findJournals(root: string = process.cwd()): string[] {
 
 function appendDurably(fd: number, line: JournalLine): void {
   const buffer = Buffer.from(JSON.stringify(line) + '\n');
+  const before = fstatSync(fd).size;
   let written = 0;
-  while (written < buffer.length) written += writeSync(fd, buffer, written);
-  fsyncSync(fd);
+  try {
+    while (written < buffer.length) written += writeSync(fd, buffer, written);
+    fsyncSync(fd);
+  } catch (e) {
+    // A line cut short (the disk filled mid-write) would run into the next one: cut it off.
+    try {
+      ftruncateSync(fd, before);
+    } catch {
+      // nothing more can be done; readJournal skips an unreadable line
+    }
+    throw e;
+  }
 }
 
 function durableWrite(path: string, text: string): void {

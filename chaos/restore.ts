@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { isAlive, killEstate, readEstateRecord } from '../services/runtime';
+import { findEstateRecords, isAlive, killEstate, readEstateRecord, removeUnrecorded, type EstateRecord } from '../services/runtime';
 import { appendToJournal, errorText, findJournals, isReverted, readJournal, type EstateRef, type FaultState, type JournalFault } from './journal';
 import type { RevertStep } from './faults/revert_step';
 import { executeRevertStep, type StepResult } from './revert_steps';
@@ -124,7 +124,11 @@ async function restoreJournal(path: string, opts: RestoreOptions): Promise<Journ
       }
     }
   }
-  if (opts.stopEstates !== false) restored.estates = await stopOrphanedEstates(journal.faults.map((f) => f.estate), opts.force ?? false);
+  if (opts.stopEstates !== false) {
+    restored.estates = await stopOrphanedEstates(journal.faults.map((f) => f.estate), opts.force ?? false);
+    // The run's estates no fault named: killed while its estate started, or before its first fault.
+    if (journal.estates !== undefined && (!harnessAlive || opts.force)) restored.estates.push(...(await stopEstatesUnder(journal.estates, restored.estates)));
+  }
   // A proxy that did not answer while its estate ran has gone with it now that it is stopped.
   for (const f of order) {
     if (existsSync(f.estate.record)) continue;
@@ -155,6 +159,36 @@ async function restoreJournal(path: string, opts: RestoreOptions): Promise<Journ
   // Finished for good only once its estate was dealt with too.
   if (!harnessAlive && clean && opts.stopEstates !== false) appendToJournal(path, { type: 'end', pid: process.pid, at: new Date().toISOString(), by: 'restore' });
   return restored;
+}
+
+/**
+ * Estates under a run's state root that are not stopped yet (their records), and docker objects
+ * labelled with that root that have no record (a harness killed before it wrote one).
+ */
+async function stopEstatesUnder(stateRoot: string, done: EstateStop[]): Promise<EstateStop[]> {
+  const stops: EstateStop[] = [];
+  let records: EstateRecord[] = [];
+  try {
+    records = findEstateRecords(stateRoot);
+  } catch (e) {
+    stops.push({ id: stateRoot, outcome: 'failed', detail: `its estate records cannot be read: ${errorText(e)}` });
+  }
+  for (const record of records) {
+    if (done.some((d) => d.id === record.id)) continue;
+    try {
+      const killed = await killEstate(record);
+      stops.push({ id: record.id, outcome: 'stopped', detail: killed.length ? `killed ${killed.join(', ')}` : 'no process was left' });
+    } catch (e) {
+      stops.push({ id: record.id, outcome: 'failed', detail: errorText(e) });
+    }
+  }
+  try {
+    const swept = await removeUnrecorded({ root: stateRoot });
+    if (swept) stops.push({ id: stateRoot, outcome: 'stopped', detail: swept });
+  } catch (e) {
+    stops.push({ id: stateRoot, outcome: 'failed', detail: `docker objects labelled with it: ${errorText(e)}` });
+  }
+  return stops;
 }
 
 /** Stops each estate the journal names whose record is still there and whose harness is gone. */

@@ -1,11 +1,12 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { join } from 'node:path';
-import { writeReports } from '../reports/write';
+import { ReportsNotWritten, writeReports } from '../reports/write';
 import { terminalSummary } from '../reports/terminal';
 import { DrillError, describeFault, loadDrill } from './drill/load';
 import { loadDurationMs, type Drill } from './drill/schema';
 import { externalPlanLines } from './drill/hooks_plan';
 import { EXIT, runDrill } from './runner/run';
+import { claimOutDir, OutDirTaken } from './runner/out_dir';
 import { parseRates, parseRepeat, repeatPlan, repeatPlanLines, runRepeatCommand } from './repeat_command';
 
 const out = (line: string): void => void process.stdout.write(line + '\n');
@@ -54,7 +55,9 @@ export function addDrillCommands(program: Command): void {
       const drill = withEngine(loadOrExit(file), opts.engine, file);
       const repeated = repeatPlan(drill, opts);
       if (opts.dryRun) return out([plan(drill), ...(repeated ? repeatPlanLines(drill, repeated) : [])].join('\n'));
-      const outDir = opts.out ?? join('blackstart-reports', `${drill.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+      // The output directory is this drill's alone: claimed before anything starts. Another run's
+      // is refused (exit 2) with nothing started and nothing written to it, not even a history line.
+      const outDir = claimOrExit(opts.out, drill);
       const stop = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {
         if (stop.signal.aborted) return err(`${signal}: still reverting faults and stopping the estate; please wait`);
@@ -70,14 +73,58 @@ export function addDrillCommands(program: Command): void {
       }
       // On a terminal, progress is one status area redrawn in place; off one (CI), a line a second.
       const result = await runDrill(drill, { file, outDir, signal: stop.signal, print: opts.json ? err : out, tty: process.stderr.isTTY ? process.stderr : undefined });
-      const written = writeReports(result, outDir, { historyFile: opts.history === false ? undefined : opts.history });
+      let written: ReturnType<typeof writeReports>;
+      let unwritten: ReportsNotWritten | undefined;
+      try {
+        written = writeReports(result, outDir, { historyFile: opts.history === false ? undefined : opts.history });
+      } catch (e) {
+        if (!(e instanceof ReportsNotWritten)) throw e;
+        // A full disk: the faults were reverted and the estate stopped already; the verdict is
+        // still told here, and what could not be written is named.
+        unwritten = e;
+        written = e.written;
+      }
       if (opts.json) out(JSON.stringify(result));
       else out(terminalSummary(result, { outDir, color: process.stdout.isTTY, trend: written.trend }));
       const { paths } = written;
-      err(`reports: ${paths.resultJson}, ${paths.junitXml}, ${paths.summaryMd}, ${paths.reportHtml}`);
-      if (paths.history) err(`history: ${paths.history}${written.historySkipped ? ` (${written.historySkipped} unreadable line(s) skipped)` : ''}`);
+      const missing = new Set(unwritten?.failed.map((f) => f.file));
+      const reports = [paths.resultJson, paths.junitXml, paths.summaryMd, paths.reportHtml].filter((p) => !missing.has(p));
+      if (reports.length) err(`reports: ${reports.join(', ')}`);
+      if (paths.history && !missing.has(paths.history) && !missing.has(paths.resultJson)) err(`history: ${paths.history}${written.historySkipped ? ` (${written.historySkipped} unreadable line(s) skipped)` : ''}`);
+      for (const line of result.notes?.filter((n) => n.startsWith('could not write')) ?? []) err(`blackstart: ${line}`);
+      if (unwritten) {
+        for (const f of unwritten.failed) err(`blackstart: could not write ${f.file}: ${f.error}`);
+        if (missing.has(paths.resultJson) && paths.history) err(`blackstart: the run was not added to ${paths.history} (its result.json is missing)`);
+        const applied = result.faults.filter((f) => f.appliedAtMs !== null);
+        const reverted = applied.filter((f) => f.revertedAtMs !== null && f.revertError === null);
+        err(`blackstart: the drill ran to its end (verdict ${result.verdict}; ${reverted.length} of ${applied.length} applied fault(s) reverted, residue: ${result.residue.length ? result.residue.join('; ') : 'none'}), but its reports are incomplete: exit ${EXIT.error}`);
+        process.exitCode = EXIT.error;
+        return;
+      }
       process.exitCode = result.exitCode;
     });
+}
+
+/**
+ * The drill's output directory, claimed (harness/runner/out_dir.ts): `--out`, else a new one under
+ * blackstart-reports/ (two drills of one name started in the same millisecond: the second gets
+ * its pid added). Exits 2 when --out is another run's.
+ */
+function claimOrExit(given: string | undefined, drill: Drill): string {
+  const stamp = `${drill.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  const candidates = given !== undefined ? [given] : [join('blackstart-reports', stamp), join('blackstart-reports', `${stamp}-${process.pid}`)];
+  let refusal = '';
+  for (const dir of candidates) {
+    try {
+      claimOutDir(dir, drill.name);
+      return dir;
+    } catch (e) {
+      if (!(e instanceof OutDirTaken)) throw e;
+      refusal = e.message;
+    }
+  }
+  err(`blackstart: ${refusal}; nothing was run`);
+  return process.exit(EXIT.error);
 }
 
 function parseEngine(v: string): 'builtin' | 'k6' {

@@ -15,6 +15,12 @@ export interface FileProblem {
   message: string;
 }
 
+/**
+ * Text from the file as a message quotes it (a YAML token, a key, a value in a schema's message):
+ * cut to `max` characters, so a megabyte line does not come back as a megabyte message.
+ */
+export const clip = (text: string, max = 200): string => (text.length > max ? `${text.slice(0, max)}... (${text.length} characters)` : text);
+
 export const formatProblem = (p: FileProblem) => `${p.file}:${p.line}:${p.column}: ${p.path || '(file)'}: ${p.message}`;
 
 /** A file that cannot be used: every problem, each with file, line, field path and reason. */
@@ -71,15 +77,17 @@ export function parseYaml(text: string, file: string): { doc: Document; lineCoun
   };
   const tooDeep = flowDepthExceeded(text, MAX_YAML_FLOW_DEPTH);
   if (tooDeep >= 0) {
+    lineCounter.addNewLine(0);
     for (let i = text.indexOf('\n'); i >= 0 && i < tooDeep; i = text.indexOf('\n', i + 1)) lineCounter.addNewLine(i + 1);
     fail(tooDeep, `collections nested more than ${MAX_YAML_FLOW_DEPTH} deep`);
   }
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // logLevel error: the parser's warnings (a collection as a key) go nowhere; the schema refuses such keys.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
   if (doc.errors.length > 0) {
     throw new FileProblemsError(
       doc.errors.map((e) => {
         const pos = lineCounter.linePos(e.pos[0]);
-        const message = /call stack/.test(e.message) ? 'nested too deeply to read (the parser ran out of stack)' : e.message.split('\n')[0];
+        const message = /call stack/.test(e.message) ? 'nested too deeply to read (the parser ran out of stack)' : clip(e.message.split('\n')[0]);
         return { file, line: pos.line, column: pos.col, path: '', message: `YAML: ${message}` };
       }),
     );
@@ -117,12 +125,12 @@ function problemsOf(issue: PathIssue, doc: Document, lc: LineCounter, file: stri
     // One problem per unknown key, at the key itself: a typo must not silently disable anything.
     return issue.keys.map((key) => {
       const where = locate(doc, lc, [...path, key], true);
-      return { file, ...where, path: [...path, key].join('.'), message: `unknown key "${key}"` };
+      return { file, ...where, path: clip([...path, key].join('.')), message: `unknown key ${clip(JSON.stringify(key))}` };
     });
   }
   const atKey = issue.code === 'custom' && issue.params?.key === true;
   const where = locate(doc, lc, path, atKey);
-  return [{ file, ...where, path: path.join('.'), message: issue.message }];
+  return [{ file, ...where, path: clip(path.join('.')), message: clip(issue.message, 1000) }];
 }
 
 /** Line and column of a path in the YAML: the key or the value; else its nearest parent. */

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { appendHistory, historyEntry, readHistory, trend, type TrendRow } from './history';
 import { reportHtml } from './html';
@@ -49,11 +49,37 @@ export function writeReports(result: DrillResult, outDir: string, options: Write
     reportHtml: join(outDir, 'report.html'),
     history: historyFile ?? null,
   };
-  writeFileSync(paths.resultJson, JSON.stringify(valid, null, 2) + '\n');
-  writeFileSync(paths.junitXml, junitXml(valid));
-  writeFileSync(paths.summaryMd, summaryMarkdown(valid, rows));
-  writeFileSync(paths.reportHtml, reportHtml(valid, rows));
-  // Last: a history line points at reports that exist.
-  if (historyFile && entry) appendHistory(historyFile, entry);
+  // Every file is tried (a full disk may still take the small ones); what failed is said at the end.
+  const failed: { file: string; error: string }[] = [];
+  const attempt = (file: string, write: () => void, partial: 'remove' | 'keep' = 'remove') => {
+    try {
+      write();
+    } catch (e) {
+      failed.push({ file, error: (e as Error).message });
+      // A report cut short would be read later as if it were whole: gone is better. (A history
+      // line cut short is skipped by its readers.)
+      if (partial === 'remove') rmSync(file, { force: true });
+    }
+  };
+  attempt(paths.resultJson, () => writeFileSync(paths.resultJson, JSON.stringify(valid, null, 2) + '\n'));
+  attempt(paths.junitXml, () => writeFileSync(paths.junitXml, junitXml(valid)));
+  attempt(paths.summaryMd, () => writeFileSync(paths.summaryMd, summaryMarkdown(valid, rows)));
+  attempt(paths.reportHtml, () => writeFileSync(paths.reportHtml, reportHtml(valid, rows)));
+  // Last, and only when result.json is there: a history line points at reports that exist.
+  if (historyFile && entry && !failed.some((f) => f.file === paths.resultJson)) attempt(historyFile, () => appendHistory(historyFile, entry), 'keep');
+  if (failed.length) throw new ReportsNotWritten(failed, { paths, trend: rows, historySkipped: history.skipped });
   return { paths, trend: rows, historySkipped: history.skipped };
+}
+
+/**
+ * Some reports could not be written (a full disk, a read-only directory): every one was tried,
+ * and `failed` names each that failed with the reason; `written` is what the others came to.
+ */
+export class ReportsNotWritten extends Error {
+  constructor(
+    readonly failed: { file: string; error: string }[],
+    readonly written: Written,
+  ) {
+    super(`could not write ${failed.map((f) => `${f.file} (${f.error})`).join(', ')}`);
+  }
 }

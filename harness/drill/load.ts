@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { FileProblemsError, formatProblem, parseLocatedYaml, type FileProblem, type LocatedYaml } from '../../lib/located_yaml';
+import { readTextFile, TextFileError } from '../../lib/text_file';
 import type { z } from 'zod';
 import { aimOf, partRole, roleForms, type FaultSpec, type FaultTarget } from '../../model/faults';
 import { estateConfigSchema } from '../../services/estate/config';
@@ -16,13 +16,17 @@ export class DrillError extends FileProblemsError {}
 
 export { formatProblem };
 
-/** Reads and validates a drill file; throws DrillError listing every problem found. */
+/**
+ * Reads and validates a drill file; throws DrillError listing every problem found. The file is read
+ * as estate files are (lib/text_file.ts): at most 1 MiB of UTF-8, else one problem saying why.
+ */
 export function loadDrill(file: string): Drill {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readTextFile(file);
   } catch (e) {
-    throw new DrillError([{ file, line: 0, column: 0, path: '', message: (e as Error).message }]);
+    const { line, column } = e instanceof TextFileError ? e : { line: 0, column: 0 };
+    throw new DrillError([{ file, line, column, path: '', message: (e as Error).message }]);
   }
   return parseDrill(text, file);
 }

@@ -21,6 +21,12 @@ export interface ProgressOptions {
   drill?: string;
   /** The controller's last event, e.g. "promote dc2 at +7.3 s"; undefined: none yet, or no controller. */
   lastEvent?: () => string | undefined;
+  /**
+   * progress.jsonl could not be written (a full disk): called once, at the first failure; the
+   * progress goes on, on the terminal. Before, the error escaped a timer and killed the harness
+   * with its faults applied.
+   */
+  onWriteError?: (file: string, error: Error) => void;
 }
 
 /** What the status area needs of a terminal (process.stderr when it is a TTY). */
@@ -42,10 +48,16 @@ export function startProgress(run: LoadRun, file: string, print: (line: string) 
     const now = performance.now();
     return { now, at: now - run.t0, s: run.live.snapshot(now), inFlight: run.inFlight(), note: note() };
   };
+  let failed = false;
   const record = setInterval(() => {
     const { at, s, inFlight, note: n } = snapshot();
     if (!area) print(progressLine(at, s, inFlight, n));
-    appendFileSync(file, JSON.stringify({ atMs: at, ...s, inFlight, note: n }) + '\n');
+    try {
+      appendFileSync(file, JSON.stringify({ atMs: at, ...s, inFlight, note: n }) + '\n');
+    } catch (e) {
+      if (!failed) o.onWriteError?.(file, e as Error);
+      failed = true;
+    }
   }, 1000);
   const draw = () => area?.render(statusLines(snapshot(), o));
   const redraw = area ? setInterval(draw, 500) : undefined;

@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { faultContext, type FaultContext } from '../../chaos/faults';
 import { Journal } from '../../chaos/journal';
@@ -13,12 +12,21 @@ import { FaultSchedule } from './faults';
 import { fhirOptions, startDrillLoad, startK6DrillLoad, type DrillLoad } from './load';
 import { requireK6 } from '../load/k6/runner';
 import { PhaseJournal } from './phases';
+import { withTimeout } from '../../lib/timeout';
+import { enterOutDir } from './out_dir';
 import { readBackPhase } from './readback';
 import { assembleResult, judgeGates, measureRun, type RunRecord } from './result';
 import { startProgress, type StatusStream } from './progress';
 import { controllerClient } from '../../services/controller/client';
 
 export { EXIT } from './result';
+export { OutDirTaken } from './out_dir';
+
+/** Drills this process has run (a part of each run id). */
+let runs = 0;
+
+/** The platform under the estate failed: a harness-world error with a plain message (exit 2). */
+class PlatformLost extends Error {}
 
 /** What the run cannot measure on this estate, said once at the start and kept in result.json. */
 function estateNotes(estate: Estate): string[] {
@@ -59,8 +67,10 @@ export async function runDrill(drill: Drill, o: RunOptions): Promise<DrillResult
   let route = basePrint;
   const print = (line: string) => route(line);
   const outDir = resolve(o.outDir);
-  mkdirSync(outDir, { recursive: true });
-  const runId = `${drill.name}-${Date.now().toString(36)}`;
+  // Before anything starts: the directory is this run's alone (another run's is refused, OutDirTaken).
+  const leaveOutDir = enterOutDir(outDir, drill.name);
+  // Unique across processes too: the journal's link in .blackstart/journals/ is named by it.
+  const runId = `${drill.name}-${Date.now().toString(36)}-${process.pid.toString(36)}${(++runs).toString(36)}`;
   const phases = new PhaseJournal();
   const record: RunRecord = {
     drill,
@@ -94,18 +104,44 @@ export async function runDrill(drill: Drill, o: RunOptions): Promise<DrillResult
     schedule?.cancel();
   };
   const onSignal = () => abort(`interrupted (${o.signal?.reason ?? 'signal'})`);
+  // What could not be written under the output directory (a full disk): said now and in result.json.
+  const writeProblem = (line: string) => {
+    (record.notes ??= []).push(line);
+    print(`WARNING: ${line}`);
+  };
   o.signal?.addEventListener('abort', onSignal);
+  // What the estate runs on failing under it (the Docker daemon stopping): the drill stops there.
+  let platformLost: string | undefined;
+  let unwatchPlatform: (() => void) | undefined;
+  let platformLostAt = '';
+  const platformError = () =>
+    new PlatformLost(
+      `${platformLost}${platformLostAt}: the drill stopped there. What it had applied is in its journal ${journal?.path ?? '(none yet)'}; ` +
+        'once the daemon answers again, `blackstart restore` undoes it and removes the estate',
+    );
+  const checkPlatform = () => {
+    if (platformLost !== undefined) throw platformError();
+  };
 
   try {
     const estate = await phases.run('estate', async () => {
       // k6 missing: said before anything is started.
       if (drill.load.engine === 'k6') k6 = requireK6();
+      // The journal first, naming where the estate will keep its state: a harness killed while the
+      // estate starts (or before any fault) leaves it to `blackstart restore` to stop.
+      const stateRoot = join(outDir, 'estate');
+      journal = Journal.open({ runId, path: join(outDir, 'journal.jsonl'), estates: stateRoot });
       print(`starting the estate (${drill.estate.runtime})`);
-      record.estate = await startEstate(drill.estate, { stateRoot: join(outDir, 'estate') });
+      record.estate = await startEstate(drill.estate, { stateRoot });
+      unwatchPlatform = record.estate.watchPlatform?.((reason) => {
+        platformLost = reason;
+        if (record.t0 !== undefined) platformLostAt = ` at t=${((performance.now() - record.t0) / 1000).toFixed(1)}s`;
+        print(`ERROR: ${reason}: stopping the drill`);
+        abort(reason);
+      });
       record.notes = estateNotes(record.estate);
       record.notes.forEach((n) => print(`note: ${n}`));
       ctx = faultContext(record.estate);
-      journal = Journal.open({ runId, path: join(outDir, 'journal.jsonl') });
       schedule = new FaultSchedule(drill.faults, ctx, journal, print);
       record.faults = schedule.faults;
       if (o.signal?.aborted) throw new Error('interrupted before the load started');
@@ -120,6 +156,7 @@ export async function runDrill(drill: Drill, o: RunOptions): Promise<DrillResult
       print(`load: ${load.executor.name} for ${load.executor.durationMs} ms; ${drill.faults.length} fault(s) planned`);
       const lastEvent = o.tty?.isTTY ? watchControllerEvents(estate, load.run.t0) : undefined;
       const progress = startProgress(load.run, join(outDir, 'progress.jsonl'), basePrint, () => schedule!.describeActive(), {
+        onWriteError: (file, e) => writeProblem(`could not write ${file} (${e.message}): the progress goes on, on the terminal only`),
         tty: o.tty,
         plannedMs: load.executor.durationMs,
         runLabel: o.runLabel,
@@ -136,12 +173,14 @@ export async function runDrill(drill: Drill, o: RunOptions): Promise<DrillResult
       schedule!.start(load.run.t0);
       record.summary = await load.run.done;
       stopWatchers();
+      checkPlatform();
     });
 
     await phases.run('faults', async () => {
       // End of load: every fault still applied is reverted, last first.
       await schedule!.revertAll();
       if (load?.paper) record.paper = await load.paper.finish(30_000);
+      checkPlatform();
     });
 
     await phases.run('read-back', async () => {
@@ -152,6 +191,7 @@ export async function runDrill(drill: Drill, o: RunOptions): Promise<DrillResult
         appliedAt: schedule!.applied().map((f) => f.appliedAt!),
         fhir: drill.load.workload === 'fhir' ? fhirOptions(drill, estate) : undefined,
       });
+      checkPlatform();
       record.events = back.events;
       record.ledger = back.ledger;
     });
@@ -161,15 +201,30 @@ export async function runDrill(drill: Drill, o: RunOptions): Promise<DrillResult
       record.residue = (await checkResidue(ctx!, {})).map((r) => r.description);
       record.residue.push(...record.faults.filter((f) => f.revertError).map((f) => `${f.name}: revert failed: ${f.revertError}`));
     });
-  } catch (e) {
-    record.error = (e as Error).stack ?? String(e);
+  } catch (caught) {
+    // A plain message where the cause is plain (the platform lost, whatever failed because of it): no stack trace.
+    const e = platformLost !== undefined ? platformError() : caught;
+    record.error = e instanceof PlatformLost ? e.message : ((e as Error).stack ?? String(e));
     print(`ERROR: ${(e as Error).message}`);
   } finally {
+    unwatchPlatform?.();
     stopWatchers();
     o.signal?.removeEventListener('abort', onSignal);
     if (schedule) await schedule.revertAll().catch(() => {});
-    await record.estate?.stop();
+    // Stopped whatever happens next; a stop that fails (logs that cannot be saved on a full disk, a
+    // Docker daemon gone) is said, and bounded: its record stays for `blackstart restore`/`down`.
+    if (record.estate) {
+      await withTimeout(record.estate.stop(), 120_000, 'no end within 120 s').catch((e: Error) => writeProblem(`could not stop the estate cleanly: ${e.message}`));
+    }
     journal?.close();
+    leaveOutDir();
+    if (journal?.unwritten.length) {
+      const u = journal.unwritten;
+      writeProblem(
+        `could not write ${u.length} line(s) to the journal ${journal.path} (${u[0].error}): ${u.map((l) => l.what).join(', ')}; ` +
+          'it may show faults as still applied that were reverted: `blackstart restore` would revert them again, harmlessly',
+      );
+    }
   }
 
   const { measured, gates, deferred } = await phases.run('gates', () => {

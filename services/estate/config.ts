@@ -1,10 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { z } from 'zod';
+import { FileProblemsError, formatProblem, parseYaml } from '../../lib/located_yaml';
+import { readTextFile } from '../../lib/text_file';
+import { MAX_DURATION_MS } from '../../model/units';
 import { SERVICES, SITES } from '../../model/estate';
 import { fileHooks, HOOKED_FAULTS, hookStrings, hookUrls, refusedUrl, renderTemplate, templateRefs, type FaultHooks, type HookedFault } from '../../model/hooks';
 
-const ms = (d: number) => z.number().int().min(0).default(d);
+// At most 24 h, as a duration in a drill: past 2^31 ms a timer fires at once.
+const ms = (d: number) => z.number().int().min(0).max(MAX_DURATION_MS, { error: `at most ${MAX_DURATION_MS} (24 h)` }).default(d);
 
 /** The estate's configuration (estate.yaml, or the `estate` block of a drill). Unknown keys are errors. */
 export const estateConfigSchema = z
@@ -35,8 +37,8 @@ export const estateConfigSchema = z
       .default({ mode: 'sync', on_peer_unreachable: 'async', sync_timeout_ms: 500 }),
     failover: z
       .object({
-        heartbeat_ms: z.number().int().min(10).default(200),
-        detect_after: z.number().int().min(1).default(5),
+        heartbeat_ms: z.number().int().min(10).max(MAX_DURATION_MS, { error: `at most ${MAX_DURATION_MS} (24 h)` }).default(200),
+        detect_after: z.number().int().min(1).max(1000).default(5),
         promotion_delay_ms: ms(500),
         promotion: z.enum(['auto', 'manual', 'broken']).default('auto'),
         hold_down_ms: ms(30_000),
@@ -46,12 +48,12 @@ export const estateConfigSchema = z
     san: z
       .object({
         /** Apps give up on the SAN after this: a hanging array is a 503, never a hung client. */
-        timeout_ms: z.number().int().min(1).default(1000),
+        timeout_ms: z.number().int().min(1).max(MAX_DURATION_MS, { error: `at most ${MAX_DURATION_MS} (24 h)` }).default(1000),
       })
       .strict()
       .default({ timeout_ms: 1000 }),
     frontdoor: z
-      .object({ upstream_timeout_ms: z.number().int().min(1).default(5000) })
+      .object({ upstream_timeout_ms: z.number().int().min(1).max(MAX_DURATION_MS, { error: `at most ${MAX_DURATION_MS} (24 h)` }).default(5000) })
       .strict()
       .default({ upstream_timeout_ms: 5000 }),
     /** `runtime: external`: the system blackstart drills but does not start (externalSchema below). */
@@ -268,8 +270,10 @@ export function parseEstateConfig(input: unknown, source = 'estate config'): Est
 export function loadEstateConfig(file: string): EstateConfig {
   let raw: unknown;
   try {
-    raw = parse(readFileSync(file, 'utf8'));
+    // As every file blackstart reads: at most 1 MiB of UTF-8, YAML aliases and nesting bounded.
+    raw = parseYaml(readTextFile(file), file).value;
   } catch (e) {
+    if (e instanceof FileProblemsError) throw new ConfigError(e.problems.map(formatProblem).join('\n'));
     throw new ConfigError(`${file}: ${(e as Error).message}`);
   }
   return parseEstateConfig(raw, file);

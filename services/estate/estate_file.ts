@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { FileProblemsError, parseLocatedYaml, type PathIssue } from '../../lib/located_yaml';
+import { readTextFile, TextFileError } from '../../lib/text_file';
 import { estateFileSchema, type ComponentRole, type EstateComponent, type EstateFile } from '../../model/estate_file';
 
 /**
@@ -46,9 +46,11 @@ const KINDS = ['site', 'name', 'port', 'link', 'host', 'bind', 'data', 'env'] as
 export function loadEstateFile(file: string): EstatePlan {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    // At most 1 MiB of UTF-8 (lib/text_file.ts), else one problem saying why.
+    text = readTextFile(file);
   } catch (e) {
-    throw new FileProblemsError([{ file, line: 0, column: 0, path: '', message: (e as Error).message }]);
+    const { line, column } = e instanceof TextFileError ? e : { line: 0, column: 0 };
+    throw new FileProblemsError([{ file, line, column, path: '', message: (e as Error).message }]);
   }
   return parseEstateFile(text, file);
 }

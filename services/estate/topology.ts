@@ -1,4 +1,7 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { externalComponents, type EstateConfig } from './config';
 import { loadEstateFile } from './estate_file';
 
@@ -137,7 +140,60 @@ export function proxySpecs(t: Topology, primary: Site = 'dc1'): ProxySpec[] {
   return Object.entries(t.proxies).map(([name, port]) => ({ name, listen: `${t.bind}:${port}`, upstream: upstream[name] }));
 }
 
-/** `count` ports free on `host` now (from `range`, else any the OS gives). */
+/**
+ * How long a port picked from a range stays reserved for the process that picked it: time for its
+ * components to bind it. After that the port is taken (a bind shows it) or free again.
+ */
+export const PORT_RESERVATION_MS = 60_000;
+const RESERVATIONS = join(tmpdir(), 'blackstart-ports');
+
+/**
+ * Reserves a port across processes: a file per port, created exclusively, naming the pid. Two
+ * harnesses picking at once (two drills started together) each see a port free after the other
+ * picked it and before its component bound it, and could choose the same one (26 ports each from
+ * 10,000: about one pair of starts in 15);
+ * a reservation of another live process younger than PORT_RESERVATION_MS is now skipped.
+ */
+function reservePort(port: number): boolean {
+  mkdirSync(RESERVATIONS, { recursive: true });
+  const file = join(RESERVATIONS, String(port));
+  const mine = JSON.stringify({ pid: process.pid, at: Date.now() });
+  try {
+    writeFileSync(file, mine, { flag: 'wx' });
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return true;
+  }
+  let held: { pid?: number; at?: number } = {};
+  try {
+    held = JSON.parse(readFileSync(file, 'utf8')) as typeof held;
+  } catch {
+    // Being written by its owner this instant: held.
+    return false;
+  }
+  const alive = (() => {
+    try {
+      process.kill(held.pid ?? 0, 0);
+      return Boolean(held.pid);
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  })();
+  // Also this process's own: two estates it starts at once must not share a port either.
+  if (alive && Date.now() - (held.at ?? 0) < PORT_RESERVATION_MS) return false;
+  // Stale, or its owner gone: take it over (a rename replaces it in one step), then make sure
+  // another process taking it over at the same moment did not win.
+  const next = `${file}.${process.pid}`;
+  writeFileSync(next, mine);
+  renameSync(next, file);
+  try {
+    return readFileSync(file, 'utf8') === mine;
+  } catch {
+    return false;
+  }
+}
+
+/** `count` ports free on `host` now (from `range`, reserved across processes; else any the OS gives). */
 export async function freePorts(host: string, count: number, range?: [number, number]): Promise<number[]> {
   const servers: net.Server[] = [];
   const tried = new Set<number>();
@@ -157,6 +213,10 @@ export async function freePorts(host: string, count: number, range?: [number, nu
         tried.add(port);
       }
       const server = await listen(port);
+      if (server && range && !reservePort(port)) {
+        await new Promise((r) => server.close(r));
+        continue;
+      }
       if (server) servers.push(server);
     }
     return servers.map((s) => (s.address() as net.AddressInfo).port);

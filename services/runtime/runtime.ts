@@ -94,5 +94,11 @@ export interface Estate {
   readonly readyPath?: string | null;
   /** Faults performed through hooks (runtime external); absent: blackstart performs every fault itself. */
   readonly hooks?: EstateHooks;
+  /**
+   * Watches what the estate runs on (the Docker daemon) for failing under it: `onLost` is called
+   * once, with a plain reason, when it stops answering. Returns a function that stops watching.
+   * Absent where only the estate's own processes can fail (the process runtime).
+   */
+  watchPlatform?(onLost: (reason: string) => void): () => void;
   stop(): Promise<void>;
 }

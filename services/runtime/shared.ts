@@ -223,6 +223,8 @@ export interface EstateParts<C extends RuntimeComponent> {
   restoreApps: 'one-by-one' | 'together';
   /** Stops every component; the record is removed once it has returned. */
   stop: () => Promise<void>;
+  /** Estate.watchPlatform, where the runtime has a platform that can fail under the estate. */
+  watchPlatform?: Estate['watchPlatform'];
 }
 
 /**
@@ -269,6 +271,7 @@ export function assembleEstate<C extends RuntimeComponent>(parts: EstateParts<C>
     components,
     ...estateLookups(sites, new Map(components.map((c) => [c.name, c]))),
     siteLinks: (site) => regionalSiteLinks(site),
+    ...(parts.watchPlatform ? { watchPlatform: parts.watchPlatform } : {}),
     stop: async () => {
       if (stopped) return;
       stopped = true;

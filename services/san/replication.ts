@@ -20,9 +20,11 @@ export interface ReplicationStatus {
   connected: boolean;
   peerSeq: number;
   lagSeq: number;
-  /** Age of the oldest write not yet on the replica (0 when caught up). */
+  /** Age of the oldest write not yet on the replica (0 when caught up); while rebuilding, at least the rebuild's age. */
   lagMs: number;
   degraded: boolean;
+  /** A snapshot is on its way to the replica (its history diverged): it holds nothing of ours until it acknowledges it. */
+  rebuilding: boolean;
   lastError?: string;
 }
 
@@ -38,6 +40,8 @@ export class ReplicationSender {
   ackedSeq = 0;
   private connected = false;
   private degraded = false;
+  /** While a snapshot is unacknowledged: its seq, and when it was sent (wall ms). */
+  private rebuild: { seq: number; since: number } | undefined;
   private lastError: string | undefined;
   private readonly waiters: { seq: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   private retryTimer: NodeJS.Timeout | undefined;
@@ -72,8 +76,9 @@ export class ReplicationSender {
       connected: this.connected,
       peerSeq: this.ackedSeq,
       lagSeq: Math.max(0, seq - this.ackedSeq),
-      lagMs: oldest ? Math.max(0, wallNow() - oldest.ts) : 0,
+      lagMs: Math.max(oldest ? wallNow() - oldest.ts : 0, this.rebuild ? wallNow() - this.rebuild.since : 0, 0),
       degraded: this.degraded,
+      rebuilding: this.rebuild !== undefined,
       lastError: this.lastError,
     };
   }
@@ -135,13 +140,20 @@ export class ReplicationSender {
         const snapshot = this.db.snapshot();
         send(socket, { type: 'snapshot', snapshot });
         this.sentSeq = snapshot.seq;
+        this.rebuild = { seq: snapshot.seq, since: wallNow() };
       }
-      this.ackedSeq = Math.min(peerSeq, this.sentSeq);
+      if (sameHistory) this.rebuild = undefined;
+      // A replica being rebuilt holds nothing this primary can count on until it acknowledges the
+      // snapshot: its own seq is of another history. Counted as acknowledged (as it was), its
+      // divergent writes looked caught up, and a failover meanwhile promoted them back to life
+      // (found by bench/soak.ts on async replication).
+      this.ackedSeq = sameHistory ? peerSeq : 0;
       this.connected = true;
       this.lastError = undefined;
       this.pump();
     } else if (m.type === 'ack') {
       this.ackedSeq = Math.max(this.ackedSeq, m.seq);
+      if (this.rebuild && this.ackedSeq >= this.rebuild.seq) this.rebuild = undefined;
       if (this.ackedSeq >= this.db.seq) this.degraded = false;
       for (let i = this.waiters.length - 1; i >= 0; i--) {
         if (this.waiters[i].seq <= this.ackedSeq) this.waiters.splice(i, 1)[0].resolve();

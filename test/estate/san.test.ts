@@ -176,4 +176,37 @@ describe('SAN: durable store, sync/async replication, promotion and rejoin', () 
     expect(await c1.get('slots', 'b')).toMatchObject({ version: 1 });
     expect(await c1.get('slots', 'a')).toMatchObject({ version: 1 });
   });
+
+  it('a rejoining replica being rebuilt is not counted caught up before it acknowledges the snapshot', async () => {
+    // Found by bench/soak.ts (async, a WAN delay): the primary counted the rejoining replica's own
+    // (divergent) seq as acknowledged the moment it said hello, so the replica looked caught up
+    // while its divergent writes were still there, and a failover then brought them back.
+    await startSan('dc1', 'async');
+    await startSan('dc2', 'async');
+    const c1 = client('dc1');
+    const c2 = client('dc2');
+    await until(async () => (await c1.status().catch(() => undefined))?.role === 'primary');
+    await c1.commit(write('a', 'ka', 0));
+    await until(async () => (await admin('dc2', '/status')).seq === 1);
+    await fetch(`${proxy.url}/proxies/replication`, { method: 'POST', body: JSON.stringify({ enabled: false }) });
+    await c1.commit(write('lost', 'klost', 0));
+    roles.dc1 = { role: 'replica', epoch: 2 };
+    roles.dc2 = { role: 'primary', epoch: 2 };
+    await admin('dc2', '/promote', { epoch: 2 });
+    await until(async () => (await c2.status()).role === 'primary' && (await admin('dc1', '/status')).role === 'replica');
+    await c2.commit(write('b', 'kb', 0));
+    // The rejoin over a slow WAN: the snapshot takes 800 ms to arrive.
+    await fetch(`${proxy.url}/proxies/replication/toxics`, { method: 'POST', body: JSON.stringify({ type: 'latency', stream: 'upstream', attributes: { latency: 800 } }) });
+    await fetch(`${proxy.url}/proxies/replication`, { method: 'POST', body: JSON.stringify({ enabled: true, upstream: `127.0.0.1:${ports.dc1.repl}` }) });
+    const sender = async () => (await admin('dc2', '/replication')).sender as { connected: boolean; peerSeq: number; lagSeq: number; rebuilding: boolean };
+    await until(async () => (await sender()).connected);
+    // Connected, the snapshot on its way: dc1 still holds its divergent write, and is not caught up.
+    const keys = async () => ((await (await fetch(`http://127.0.0.1:${ports.dc1.admin}/keys`)).json()) as { key: string }[]).map((k) => k.key);
+    expect(await keys()).toContain('klost');
+    expect(await sender()).toMatchObject({ connected: true, peerSeq: 0, lagSeq: 2, rebuilding: true });
+    // Once it acknowledges the snapshot it is caught up, without the divergent write.
+    await until(async () => (await sender()).peerSeq === 2);
+    expect(await sender()).toMatchObject({ peerSeq: 2, lagSeq: 0, rebuilding: false });
+    expect(await keys()).toEqual(['ka', 'kb']);
+  });
 });

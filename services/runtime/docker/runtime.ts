@@ -394,5 +394,40 @@ async function startOnce(config: EstateConfig, options: DockerStartOptions): Pro
     start: (c) => c.start(),
     restoreApps: 'together',
     stop: () => removeAll('stopped'),
+    watchPlatform: (onLost) => watchDaemon(docker, onLost),
   });
+}
+
+/** The daemon asked every second; three unanswered pings in a row (about 3 s) and it is lost. */
+const DAEMON_PING_MS = 1000;
+const DAEMON_MISSES = 3;
+
+/**
+ * Estate.watchPlatform of a docker estate: pings the Docker daemon every second. A daemon that
+ * stops (or hangs) takes every container, port and control path of the estate with it: a drill
+ * can only stop and say so, and leave the undoing to `blackstart restore` once it is back.
+ */
+function watchDaemon(docker: Dockerode, onLost: (reason: string) => void): () => void {
+  let misses = 0;
+  let lastError = '';
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    withTimeout(docker.ping(), 2_000, 'no answer within 2 s')
+      .then(
+        () => (misses = 0),
+        (e: Error) => {
+          misses++;
+          lastError = e.message;
+          if (misses === DAEMON_MISSES) {
+            clearInterval(timer);
+            onLost(`the Docker daemon stopped answering (${lastError})`);
+          }
+        },
+      )
+      .finally(() => (busy = false));
+  }, DAEMON_PING_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
