@@ -100,15 +100,19 @@ export async function killRound(
   return { signal, atMs, lastLine: lines[lines.length - 1] ?? '', exitCode, restoreExit, restoreOutput: restore.output(), journaled, left };
 }
 
-/** `rounds` kills at seeded random moments in [fromMs, toMs) with a seeded random signal (each signal at least once when rounds >= 3). */
+/** `rounds` kills at seeded random moments in [fromMs, toMs) with a seeded random signal (each signal at least once when rounds >= 3; fewer: distinct, drawn from the seed). */
 export function killPlan(seed: number, rounds: number, fromMs: number, toMs: number): { signal: NodeJS.Signals; atMs: number }[] {
   const rng = new Rng(seed);
-  const signals = SIGNALS.slice(0, Math.min(rounds, 3));
+  const shuffle = <T>(xs: T[]): T[] => {
+    for (let i = xs.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [xs[i], xs[j]] = [xs[j], xs[i]];
+    }
+    return xs;
+  };
+  // Fewer rounds than signals: which ones is the seed's choice too.
+  const signals = shuffle([...SIGNALS]).slice(0, Math.min(rounds, 3));
   while (signals.length < rounds) signals.push(rng.pick(SIGNALS));
   // Shuffled, so which signal lands in which phase varies with the seed too.
-  for (let i = signals.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [signals[i], signals[j]] = [signals[j], signals[i]];
-  }
-  return signals.map((signal) => ({ signal, atMs: Math.round(fromMs + rng.next() * (toMs - fromMs)) }));
+  return shuffle(signals).map((signal) => ({ signal, atMs: Math.round(fromMs + rng.next() * (toMs - fromMs)) }));
 }
