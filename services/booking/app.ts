@@ -3,7 +3,7 @@ import type { Storage } from '../san/storage';
 import { weekdays } from '../common/calendar';
 import { etag, isResource, referenceId, requireNhsNumber, searchset, versionOfEtag, type Identifier } from '../common/fhir';
 import { parse, type Router } from '../common/http';
-import { conditionalMatch, identifierWrites, searchByIdentifier } from '../common/identifiers';
+import { conditionalMatch, identifierWrites, ifNoneExist, searchByIdentifier } from '../common/identifiers';
 import { HttpError, badRequest, conflict, notFound, unprocessable } from '../common/outcome';
 import { listRecords, readRecord, type Rec } from '../common/records';
 import { writeRoutes } from '../common/write';
@@ -96,7 +96,7 @@ export function registerBookingRoutes(router: Router, storage: Storage, catalogu
           doc: { clinic: slot.clinic, date: slot.date, status: 'busy', appointment: id, idempotencyKey: key },
           expectVersion: current?.version ?? 0,
         },
-        ...(await identifierWrites(storage, T.appointment, body.identifier, id, key)),
+        ...(await identifierWrites(storage, T.appointment, body.identifier, id, key, ifNoneExist(headers))),
       ],
       respond: (version) => appointmentResource({ id, version, doc }),
       location: `/Appointment/${id}`,

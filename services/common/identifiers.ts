@@ -1,6 +1,6 @@
 import type * as http from 'node:http';
 import { z } from 'zod';
-import type { Storage } from '../san/storage';
+import { VersionConflict, type Storage } from '../san/storage';
 import type { Identifier } from './fhir';
 import { HttpError } from './outcome';
 import { readRecord, type Rec } from './records';
@@ -51,8 +51,23 @@ export async function idsWithIdentifier(storage: Storage, type: string, i: Ident
   return (await readRecord(storage, IDENTIFIER_TABLE, identifierDoc, indexId(type, i)))?.doc.ids ?? [];
 }
 
-/** The index writes that add `id` under each of `identifiers` (compare-and-set on each index record). */
-export async function identifierWrites(storage: Storage, type: string, identifiers: readonly Identifier[], id: string, key: string | null): Promise<CasWrite[]> {
+/**
+ * The index writes that add `id` under each of `identifiers` (compare-and-set on each index record).
+ * `condition`: the `If-None-Exist` identifier a conditional create found no resource for. Its index
+ * is read again here, a few awaits later: if a concurrent create has put a resource under it since,
+ * the condition was checked on a stale read, and this throws VersionConflict so that the write is
+ * planned again (and answers 200 with that resource). Without it, the compare-and-set below took
+ * the newer index as its base and both creates succeeded (two resources for one identifier, then
+ * 412 for everyone: seen under a busy machine in test/services/fhir.test.ts).
+ */
+export async function identifierWrites(
+  storage: Storage,
+  type: string,
+  identifiers: readonly Identifier[],
+  id: string,
+  key: string | null,
+  condition?: Identifier,
+): Promise<CasWrite[]> {
   const writes: CasWrite[] = [];
   const seen = new Set<string>();
   for (const i of identifiers) {
@@ -61,6 +76,9 @@ export async function identifierWrites(storage: Storage, type: string, identifie
     seen.add(rid);
     const current = await readRecord(storage, IDENTIFIER_TABLE, identifierDoc, rid);
     const ids = current?.doc.ids ?? [];
+    if (condition && rid === indexId(type, condition) && ids.some((other) => other !== id)) {
+      throw new VersionConflict(IDENTIFIER_TABLE, rid, 0, current?.version ?? 0);
+    }
     const doc: IdentifierDoc = { resourceType: type, system: i.system, value: i.value, ids: ids.includes(id) ? ids : [...ids, id], idempotencyKey: key };
     writes.push({ table: IDENTIFIER_TABLE, id: rid, doc, expectVersion: current?.version ?? 0 });
   }

@@ -86,6 +86,8 @@ async function commitPlan<B>(storage: Storage, ctx: WriteCtx<B>, plan: (ctx: Wri
       if ('existing' in planned) return planned.existing;
       p = planned;
     } catch (err) {
+      // A read the plan rests on went stale while it planned (identifierWrites): plan again.
+      if (err instanceof VersionConflict && attempt < ATTEMPTS) continue;
       // A concurrent request with the same key may have committed since our lookup, and its write
       // now refuses ours (the slot it booked is busy): the client must get that first answer.
       if (ctx.key !== null && err instanceof HttpError && (err.status === 409 || err.status === 422)) {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Storage } from '../san/storage';
 import { NHS_NUMBER_SYSTEM, etag, isResource, requireNhsNumber, searchset, type Identifier } from '../common/fhir';
 import { parse, type Router } from '../common/http';
-import { conditionalMatch, identifierWrites, searchByIdentifier } from '../common/identifiers';
+import { conditionalMatch, identifierWrites, ifNoneExist, searchByIdentifier } from '../common/identifiers';
 import { conflict, notFound, unprocessable } from '../common/outcome';
 import { listRecords, readRecord, type Rec } from '../common/records';
 import { writeRoutes } from '../common/write';
@@ -71,7 +71,7 @@ export function registerPasRoutes(router: Router, storage: Storage): void {
     };
     return {
       status: 201,
-      writes: [{ table: T.patient, id: nhs, doc, expectVersion: 0 }, ...(await identifierWrites(storage, T.patient, body.identifier, nhs, key))],
+      writes: [{ table: T.patient, id: nhs, doc, expectVersion: 0 }, ...(await identifierWrites(storage, T.patient, body.identifier, nhs, key, ifNoneExist(headers)))],
       respond: (version) => patientResource({ id: nhs, version, doc }),
       location: `/Patient/${nhs}`,
     };
@@ -117,7 +117,7 @@ export function registerPasRoutes(router: Router, storage: Storage): void {
       writes: [
         { table: T.encounter, id, doc, expectVersion: 0 },
         { table: T.admission, id: nhs, doc: { patient: nhs, encounter: id, idempotencyKey: key }, expectVersion: admission?.version ?? 0 },
-        ...(await identifierWrites(storage, T.encounter, body.identifier, id, key)),
+        ...(await identifierWrites(storage, T.encounter, body.identifier, id, key, ifNoneExist(headers))),
       ],
       respond: (version) => encounterResource({ id, version, doc }),
       location: `/Encounter/${id}`,

@@ -17,6 +17,23 @@ async function server(handler: http.RequestListener) {
   return { s, base: `http://127.0.0.1:${(s.address() as AddressInfo).port}` };
 }
 
+/** Gaps in this process's event loop longer than `overMs` (a timer every 5 ms that came late), until stop(). */
+function watchStalls(overMs: number): { stop(): number[] } {
+  const gaps: number[] = [];
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    if (now - last > overMs) gaps.push(now - last);
+    last = now;
+  }, 5);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return gaps;
+    },
+  };
+}
+
 function countBy<T extends string>(values: T[]): Record<string, number> {
   return values.reduce<Record<string, number>>((acc, v) => ((acc[v] = (acc[v] ?? 0) + 1), acc), {});
 }
@@ -52,13 +69,19 @@ describe('open-model engine', () => {
     const { s, base } = await server((_req, res) => res.end('{}'));
     try {
       // Bounds for test workers sharing 2 cores; `npm run bench:load` measures the real lag.
+      // A stall of this whole process (a CI machine's other work, a GC) is not the engine's: the
+      // requests due during it may be dropped, at most the rate's worth of each stall past maxLagMs
+      // (seen once in CI: 25 drops, a stall of about 225 ms). Without such a stall, none may be.
+      const stalls = watchStalls(50);
       const run = runLoad({ executor: constantArrivalRate(200, 2000), targets: { pas: base, booking: base, theatre: base }, workload: reads, maxLagMs: 100 });
       const summary = await run.done;
+      const stalled = stalls.stop().filter((ms) => ms > 100);
       expect(summary.scheduled).toBe(400);
-      expect(summary.dropped).toBe(0);
-      expect(summary.lagP99Ms).toBeLessThan(100);
+      if (stalled.length) process.stdout.write(`the process stalled ${stalled.map((ms) => ms.toFixed(0)).join(', ')} ms during the run: ${summary.dropped} dropped\n`);
+      expect(summary.dropped).toBeLessThanOrEqual(stalled.reduce((n, ms) => n + Math.ceil(((ms - 100) * 200) / 1000) + 1, 0));
+      if (!stalled.length) expect(summary.lagP99Ms).toBeLessThan(100);
       const outcomes = [...run.log.records()].map((r) => r.outcome);
-      expect(countBy(outcomes)).toEqual({ ok: 400 });
+      expect(countBy(outcomes)).toEqual(summary.dropped ? { ok: 400 - summary.dropped, dropped: summary.dropped } : { ok: 400 });
     } finally {
       s.close();
     }
@@ -77,6 +100,7 @@ describe('open-model engine', () => {
       if (performance.now() - stallFrom >= 1500) for (const r of held.splice(0)) r.end('{}');
     }, 10);
     try {
+      const stalls = watchStalls(50);
       stallFrom = performance.now();
       const run = runLoad({
         executor: constantArrivalRate(200, 2500),
@@ -87,6 +111,7 @@ describe('open-model engine', () => {
         maxLagMs: 50,
       });
       await run.done;
+      const longestStall = Math.max(0, ...stalls.stop());
       const records = [...run.log.records()];
       expect(records).toHaveLength(500);
       // Every scheduled slot is in the records: per 100 ms bucket, 20 requests, stall or not.
@@ -104,8 +129,9 @@ describe('open-model engine', () => {
       // Dropped requests never started, and are stamped at their due time, not later.
       for (const r of inStall.filter((x) => x.outcome === 'dropped')) {
         expect(Number.isNaN(r.start)).toBe(true);
-        // Dropped at its due time: within the 50 ms lag allowance and a tick of a busy event loop.
-        expect(r.end - r.scheduled).toBeLessThan(100);
+        // Dropped at its due time: within the 50 ms lag allowance and a tick of a busy event loop,
+        // or as soon as the loop ran again after a stall of the whole process (a busy machine's).
+        expect(r.end - r.scheduled).toBeLessThan(100 + longestStall);
       }
       // Service resumes once the server answers again (a loose bound: test workers share 2 cores).
       const after = records.filter((r) => r.scheduled - t0 >= 2000);

@@ -1,7 +1,7 @@
 import { NHS_NUMBER_SYSTEM } from '../../services/common/fhir';
 import { testNhsNumber } from '../../services/common/nhs_number';
 import { MemoryStorage } from '../../services/san/memory_storage';
-import { SlowStorage, startApp, type TestApp } from './helpers';
+import { JitterStorage, SlowStorage, startApp, type TestApp } from './helpers';
 
 /** The standard FHIR R4 subset the mock apps serve (services/README.md, "FHIR R4"), beside their own routes. */
 
@@ -177,6 +177,25 @@ describe('booking: FHIR Slot, Appointment, update, batch', () => {
       expect((await search(slow, 'Appointment', `${SYS}|race`)).body.total).toBe(1);
     } finally {
       await slow.close();
+    }
+  });
+
+  it('conditional creates racing on one identifier, whatever the interleaving, make one resource each time', async () => {
+    // Each storage call takes 0-9 ms (seeded), so a create's condition check and its index write
+    // (a few reads apart) straddle another create's commit in some rounds: the stale check must
+    // then be planned again, never taken as the base of a second create (services/common/identifiers.ts).
+    let x = 12345;
+    const jitter = new JitterStorage(() => (x = (x * 1103515245 + 12345) % 2 ** 31) % 10);
+    const app = await startApp('pas', jitter);
+    try {
+      for (let round = 0; round < 12; round++) {
+        const key = `race-${round}`;
+        const answers = await Promise.all([0, 1, 2].map((k) => call(app, 'POST', '/Patient', patient(key, testNhsNumber(1000 + round * 3 + k)), cond(key))));
+        expect([round, answers.map((a) => a.status).sort()]).toEqual([round, [200, 200, 201]]);
+        expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+      }
+    } finally {
+      await app.close();
     }
   });
 

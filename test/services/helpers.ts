@@ -94,3 +94,22 @@ export class LostAckStorage extends MemoryStorage {
 
 /** How many commits the storage has applied. */
 export const seqOf = async (storage: Storage) => (await storage.status()).seq;
+
+/** A MemoryStorage whose every call first waits `delayMs()` (e.g. a seeded jitter), so concurrent requests interleave differently call by call. */
+export class JitterStorage extends MemoryStorage {
+  constructor(private readonly delayMs: () => number) {
+    super();
+  }
+  override async get<T>(table: string, id: string) {
+    await sleep(this.delayMs());
+    return super.get<T>(table, id);
+  }
+  override async list<T>(table: string, where?: { field: string; equals: string | number | boolean }) {
+    await sleep(this.delayMs());
+    return super.list<T>(table, where);
+  }
+  override async commit(request: CommitRequest): Promise<CommitResult> {
+    await sleep(this.delayMs());
+    return super.commit(request);
+  }
+}
