@@ -13,8 +13,9 @@ export function addImagesCommands(program: Command): void {
     .description('build the base, estate and proxy images (skipped when their inputs are unchanged)')
     .option('--from-registry', 'start from the public node image instead of a debootstrapped Debian (needs a registry; the real Toxiproxy is pulled whenever one answers)')
     .option('--force', 'rebuild even when the inputs are unchanged')
+    .option('--patroni', 'also the Patroni estate\'s image (PostgreSQL 15, Patroni, etcd, HAProxy from Debian; about 700 MB)')
     .option('-q, --quiet', 'print the result lines only')
-    .action(async (opts: { fromRegistry?: boolean; force?: boolean; quiet?: boolean }) => {
+    .action(async (opts: { fromRegistry?: boolean; force?: boolean; patroni?: boolean; quiet?: boolean }) => {
       const t0 = performance.now();
       const status = opts.quiet ? undefined : buildStatus(t0);
       let results;
@@ -23,6 +24,7 @@ export function addImagesCommands(program: Command): void {
           root: packageRoot(),
           fromRegistry: opts.fromRegistry,
           force: opts.force,
+          patroni: opts.patroni,
           log: status?.log,
           activity: status?.activity,
         });

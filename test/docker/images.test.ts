@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
-import { BASE_IMAGE, buildImages, dockerClient, ESTATE_IMAGE, follow, imageLabels, INPUTS_LABEL, PROXY_IMAGE, removeReplaced, TOXIPROXY_IMAGE } from '../../services/runtime/docker/images';
+import { BASE_IMAGE, buildImages, dockerClient, ESTATE_IMAGE, follow, imageLabels, INPUTS_LABEL, PATRONI_BASE_IMAGE, PATRONI_IMAGE, PROXY_IMAGE, removeReplaced, TOXIPROXY_IMAGE } from '../../services/runtime/docker/images';
 import { describeDocker, ensureImages } from '../helpers/docker';
 
 jest.setTimeout(180_000);
@@ -73,4 +73,30 @@ describeDocker('docker images', () => {
       for (const image of await docker.listImages({ filters: JSON.stringify({ label: ['blackstart.test'] }) })) await docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
     }
   });
+
+  it('the Patroni image (images build --patroni) runs the data tier from Debian: PostgreSQL 15 as postgres, Patroni, etcd, HAProxy, and the apps on pg', async () => {
+    // `.ci/run` builds it before the tests; on a machine without it this builds it (about 80 s).
+    const all = await buildImages({ root: ROOT, patroni: true });
+    expect(all.filter((i) => i.name === PATRONI_BASE_IMAGE || i.name === PATRONI_IMAGE).map((i) => i.name)).toEqual([PATRONI_BASE_IMAGE, PATRONI_IMAGE]);
+    const docker = await dockerClient();
+    expect((await imageLabels(docker, PATRONI_IMAGE))?.['blackstart.image']).toBe('patroni');
+    // initdb and a server start as the unprivileged user, as Patroni will do it; the apps' pg driver loads.
+    const script = [
+      'postgres --version',
+      'patroni --version',
+      'etcd --version | head -1',
+      'haproxy -v | head -1',
+      'runuser -u postgres -- initdb -D /tmp/pg -A trust >/dev/null',
+      'runuser -u postgres -- pg_ctl -D /tmp/pg -o "-k /tmp -c listen_addresses=" -w start >/dev/null',
+      'runuser -u postgres -- psql -X -P pager=off -h /tmp -Atc "select 40 + 2" postgres',
+      'runuser -u postgres -- pg_ctl -D /tmp/pg -m immediate stop >/dev/null',
+      'cd /opt/blackstart && node -e "require(\'pg\'); console.log(\'pg driver ok\')"',
+    ].join(' && ');
+    const output: string[] = [];
+    const { Writable } = await import('node:stream');
+    const sink = new Writable({ write: (chunk, _e, done) => (output.push(String(chunk)), done()) });
+    const [result] = (await docker.run(PATRONI_IMAGE, ['sh', '-c', script], sink, { HostConfig: { AutoRemove: true }, Tty: true })) as [{ StatusCode: number }];
+    const text = output.join('');
+    expect([result.StatusCode, text]).toEqual([0, expect.stringMatching(/PostgreSQL\) 15\.[\s\S]*patroni 3\.[\s\S]*etcd Version: 3\.4[\s\S]*HAProxy version 2\.[\s\S]*\b42\b[\s\S]*pg driver ok/)]);
+  }, 300_000);
 });

@@ -12,6 +12,12 @@
  *   packages it requires, copied from the host's node_modules.
  * - `blackstart/proxy`: the embedded Toxiproxy-compatible server (services/main.js `proxy`).
  *   With `fromRegistry`, the real Toxiproxy image is pulled too; the runtime prefers it when present.
+ * - `blackstart/patroni` (only when asked: `images build --patroni`): the Patroni estate's data tier
+ *   (estates/regional-patroni.yaml) on its own base, `blackstart/base-patroni:bookworm`: the same
+ *   debootstrapped Debian plus PostgreSQL 15, Patroni, etcd and HAProxy installed from Debian's
+ *   packages in the root file system (chroot apt-get, before the import), with the estate's code
+ *   on top, so one image runs every component of that estate (etcd, Patroni, HAProxy, the apps on
+ *   PostgreSQL); its entry point is empty: the estate file names each component's command.
  *
  * Every image carries `blackstart.inputs`, a hash of what it was built from; a build whose inputs
  * hash is unchanged is skipped, so a rebuild when nothing changed takes about a second.
@@ -28,6 +34,10 @@ import { withTimeout } from '../../../lib/timeout';
 export const BASE_IMAGE = 'blackstart/base:bookworm';
 export const ESTATE_IMAGE = 'blackstart/estate:latest';
 export const PROXY_IMAGE = 'blackstart/proxy:latest';
+export const PATRONI_BASE_IMAGE = 'blackstart/base-patroni:bookworm';
+export const PATRONI_IMAGE = 'blackstart/patroni:latest';
+/** The Patroni estate's data tier, as `.ci/run` installs it on the host (../shared/PATRONI.md: no recommends). */
+export const PATRONI_PACKAGES = ['postgresql-15', 'patroni', 'etcd-server', 'etcd-client', 'python3-etcd', 'haproxy'];
 /** The real Toxiproxy, used by the runtime when it is present locally (it is never pulled implicitly). */
 export const TOXIPROXY_IMAGE = 'ghcr.io/shopify/toxiproxy:2.12.0';
 
@@ -53,6 +63,8 @@ export interface BuildOptions {
   log?: (line: string) => void;
   /** Every line of what runs meanwhile (debootstrap's progress, docker build's output), for a status line. */
   activity?: (line: string) => void;
+  /** Also the Patroni estate's image (PATRONI_IMAGE, on its own base): about 700 MB and a minute more. */
+  patroni?: boolean;
 }
 
 export interface BuiltImage {
@@ -229,9 +241,12 @@ function packageFiles(root: string, location: string): { path: string; source: s
     .map((rel) => ({ path: `${location}/${rel}`, source: join(dir, rel) }));
 }
 
+/** estate: the mock estate's components; proxy: the proxy server; patroni: the estate's code on the Patroni base. */
+export type AppImageKind = 'estate' | 'proxy' | 'patroni';
+
 export interface AppImageInputs {
   name: string;
-  kind: 'estate' | 'proxy';
+  kind: AppImageKind;
   dockerfile: string;
   /** Files of the image's app directory: path inside APP_DIR and source on the host. */
   files: { path: string; source: string }[];
@@ -241,13 +256,15 @@ export interface AppImageInputs {
   packages: string[];
 }
 
-function dockerfileFor(kind: 'estate' | 'proxy'): string {
+function dockerfileFor(kind: AppImageKind): string {
+  const head = [`ARG BASE=${BASE_IMAGE}`, 'FROM ${BASE}', `COPY app/ ${APP_DIR}/`, `WORKDIR ${APP_DIR}`, 'ENV NODE_ENV=production'];
+  if (kind === 'patroni') {
+    // Every component names its own command (etcd, patroni, haproxy, node ...); PostgreSQL's own
+    // tools (initdb, pg_ctl, pg_rewind) on the PATH, where Patroni looks for them.
+    return [...head, 'ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'ENTRYPOINT []', 'CMD ["bash"]', ''].join('\n');
+  }
   return [
-    `ARG BASE=${BASE_IMAGE}`,
-    'FROM ${BASE}',
-    `COPY app/ ${APP_DIR}/`,
-    `WORKDIR ${APP_DIR}`,
-    'ENV NODE_ENV=production',
+    ...head,
     // Exec form: node is PID 1, so `docker kill` is a power cut and `docker stop` a clean SIGTERM.
     `ENTRYPOINT ["node", "${APP_DIR}/dist/services/main.js"]`,
     kind === 'proxy' ? 'CMD ["proxy"]' : 'CMD ["--help"]',
@@ -259,8 +276,8 @@ function dockerfileFor(kind: 'estate' | 'proxy'): string {
  * The compiled entry points of an image. The proxy image runs `main.js proxy` only: main.js loads
  * each kind's modules lazily, so its closure is main.js itself plus the proxy server's modules.
  */
-function codeRoots(kind: 'estate' | 'proxy'): { file: string; follow: boolean }[] {
-  return kind === 'estate'
+function codeRoots(kind: AppImageKind): { file: string; follow: boolean }[] {
+  return kind !== 'proxy'
     ? [{ file: 'services/main.js', follow: true }]
     : [
         { file: 'services/main.js', follow: false },
@@ -269,14 +286,14 @@ function codeRoots(kind: 'estate' | 'proxy'): { file: string; follow: boolean }[
 }
 
 /** What an app image is built from: compiled code (dist/) and the production packages it requires. */
-export function appImageInputs(root: string, kind: 'estate' | 'proxy'): AppImageInputs {
+export function appImageInputs(root: string, kind: AppImageKind): AppImageInputs {
   const dist = join(root, 'dist');
   if (!existsSync(join(dist, 'services', 'main.js'))) throw new Error(`${dist}/services/main.js not found: run npm run build first`);
   const { files: code, packages } = jsClosure(dist, codeRoots(kind));
   const codeFiles = code.map((f) => ({ path: `dist/${f}`, source: join(dist, f) }));
   const modules = packageClosure(root, packages).flatMap((location) => packageFiles(root, location));
   return {
-    name: kind === 'estate' ? ESTATE_IMAGE : PROXY_IMAGE,
+    name: { estate: ESTATE_IMAGE, proxy: PROXY_IMAGE, patroni: PATRONI_IMAGE }[kind],
     kind,
     dockerfile: dockerfileFor(kind),
     files: [...codeFiles, ...modules],
@@ -286,7 +303,7 @@ export function appImageInputs(root: string, kind: 'estate' | 'proxy'): AppImage
 }
 
 /** The cheap check the runtime does at start: the hash of the compiled code an image would be built from now. */
-export function currentCode(root: string, kind: 'estate' | 'proxy'): string | undefined {
+export function currentCode(root: string, kind: AppImageKind): string | undefined {
   const dist = join(root, 'dist');
   if (!existsSync(join(dist, 'services', 'main.js'))) return undefined;
   return hashFiles(jsClosure(dist, codeRoots(kind)).files.map((f) => ({ path: `dist/${f}`, source: join(dist, f) })));
@@ -298,11 +315,46 @@ const BASE_PACKAGES = ['ca-certificates'];
 /** Dropped from the root file system before import: docs, locales, apt's caches. */
 const BASE_TRIM = ['var/cache/apt/archives', 'var/lib/apt/lists', 'usr/share/doc', 'usr/share/man', 'usr/share/locale', 'usr/share/info'];
 
-function baseInputs(): string {
+/** A debootstrapped base image: its name, its label, and what apt installs in it after debootstrap. */
+interface BaseSpec {
+  name: string;
+  label: string;
+  /** Installed with apt-get in the root file system (chroot), without recommends; none: debootstrap's alone. */
+  apt: string[];
+}
+const DEFAULT_BASE: BaseSpec = { name: BASE_IMAGE, label: 'base', apt: [] };
+const PATRONI_BASE: BaseSpec = { name: PATRONI_BASE_IMAGE, label: 'base-patroni', apt: PATRONI_PACKAGES };
+
+function baseInputs(spec: BaseSpec = DEFAULT_BASE): string {
   const h = createHash('sha256');
   h.update(JSON.stringify({ suite: DEBIAN_SUITE, variant: 'minbase', packages: BASE_PACKAGES, mirror: DEBIAN_MIRROR, trim: BASE_TRIM, format: 1 }));
+  // The default base's hash is as it was: an existing base image is not rebuilt for this change.
+  if (spec.apt.length) h.update(JSON.stringify({ apt: spec.apt, noRecommends: true, policyRcD: 101, createMainCluster: false }));
   h.update(readFileSync(process.execPath));
   return h.digest('hex').slice(0, 24);
+}
+
+/**
+ * apt-get install in the debootstrapped root file system, as ../shared/PATRONI.md says it must be
+ * done in an image: no service may start on install (policy-rc.d exits 101), and no 15/main
+ * cluster is created (the estate's Patroni bootstraps its own, as the postgres user).
+ */
+async function aptInstall(rootfs: string, packages: string[], options: BuildOptions, log: (line: string) => void): Promise<void> {
+  writeFileSync(join(rootfs, 'usr/sbin/policy-rc.d'), '#!/bin/sh\nexit 101\n', { mode: 0o755 });
+  mkdirSync(join(rootfs, 'etc/postgresql-common'), { recursive: true });
+  writeFileSync(join(rootfs, 'etc/postgresql-common/createcluster.conf'), 'create_main_cluster = false\n');
+  // The host's name resolution, for apt inside the root file system.
+  copyFileSync('/etc/resolv.conf', join(rootfs, 'etc/resolv.conf'));
+  const env = ['env', 'DEBIAN_FRONTEND=noninteractive', 'LC_ALL=C'];
+  const activity = (l: string) => {
+    options.activity?.(`apt: ${l}`);
+    // dpkg's terminal log wants /dev/pts, which a bare root file system lacks: said, and harmless.
+    if (/^(E|W):/.test(l) && !/Is \/dev\/pts mounted/.test(l)) log(`  ${l}`);
+  };
+  log(`apt-get install ${packages.join(' ')} (no recommends) in the root file system ...`);
+  await run('chroot', [rootfs, ...env, 'apt-get', 'update', '-qq'], activity);
+  await run('chroot', [rootfs, ...env, 'apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...packages], activity);
+  await run('chroot', [rootfs, 'apt-get', 'clean'], activity);
 }
 
 function run(cmd: string, args: string[], log: (line: string) => void): Promise<void> {
@@ -320,12 +372,12 @@ function run(cmd: string, args: string[], log: (line: string) => void): Promise<
   });
 }
 
-/** debootstrap a minimal bookworm, add this Node binary, import it as BASE_IMAGE. */
-async function buildBase(docker: Dockerode, options: BuildOptions, log: (line: string) => void): Promise<BuiltImage> {
+/** debootstrap a minimal bookworm (and apt-get the spec's packages into it), add this Node binary, import it as the spec's image. */
+async function buildBase(docker: Dockerode, options: BuildOptions, log: (line: string) => void, spec: BaseSpec = DEFAULT_BASE): Promise<BuiltImage> {
   const t0 = performance.now();
-  const inputs = baseInputs();
-  const labels = await imageLabels(docker, BASE_IMAGE);
-  if (!options.force && labels?.[INPUTS_LABEL] === inputs) return { name: BASE_IMAGE, action: 'unchanged', inputs, ms: performance.now() - t0 };
+  const inputs = baseInputs(spec);
+  const labels = await imageLabels(docker, spec.name);
+  if (!options.force && labels?.[INPUTS_LABEL] === inputs) return { name: spec.name, action: 'unchanged', inputs, ms: performance.now() - t0 };
   if (process.getuid?.() !== 0) throw new Error('building the base image needs root (debootstrap): run as root, or use --from-registry where a registry is reachable');
   const work = mkdtempSync(join(tmpdir(), 'blackstart-rootfs-'));
   const rootfs = join(work, 'rootfs');
@@ -335,6 +387,7 @@ async function buildBase(docker: Dockerode, options: BuildOptions, log: (line: s
       options.activity?.(`debootstrap: ${l}`);
       if (/^(E|W):/.test(l)) log(`  ${l}`);
     });
+    if (spec.apt.length) await aptInstall(rootfs, spec.apt, options, log);
     for (const dir of BASE_TRIM) {
       rmSync(join(rootfs, dir), { recursive: true, force: true });
       mkdirSync(join(rootfs, dir), { recursive: true });
@@ -342,12 +395,12 @@ async function buildBase(docker: Dockerode, options: BuildOptions, log: (line: s
     copyFileSync(process.execPath, join(rootfs, 'usr/local/bin/node'));
     log(`node ${process.version} (${process.execPath}) added as /usr/local/bin/node`);
     const tar = spawn('tar', ['-C', rootfs, '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const [repo, tag] = BASE_IMAGE.split(':');
-    const changes = [`LABEL ${INPUTS_LABEL}=${inputs} ${IMAGE_LABEL}=base`, 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'CMD ["node"]'];
+    const [repo, tag] = spec.name.split(':');
+    const changes = [`LABEL ${INPUTS_LABEL}=${inputs} ${IMAGE_LABEL}=${spec.label}`, 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'CMD ["node"]'];
     const stream = await docker.importImage(tar.stdout, { repo, tag, changes });
     await follow(docker, stream, () => {});
-    log(`imported ${BASE_IMAGE}`);
-    return { name: BASE_IMAGE, action: 'built', inputs, ms: performance.now() - t0 };
+    log(`imported ${spec.name}`);
+    return { name: spec.name, action: 'built', inputs, ms: performance.now() - t0 };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -444,13 +497,14 @@ async function ensureToxiproxy(docker: Dockerode, log: (line: string) => void): 
   }
 }
 
-/** Builds (or skips, when unchanged) the base, estate and proxy images. */
+/** Builds (or skips, when unchanged) the base, estate and proxy images, and the Patroni ones when asked. */
 export async function buildImages(options: BuildOptions): Promise<BuiltImage[]> {
   const log = options.log ?? (() => {});
   const root = resolve(options.root);
   // Inputs first: a missing build fails before anything slow runs.
   const estate = appImageInputs(root, 'estate');
   const proxy = appImageInputs(root, 'proxy');
+  const patroni = options.patroni ? appImageInputs(root, 'patroni') : undefined;
   const docker = await dockerClient();
   const results: BuiltImage[] = [];
   let base: { name: string; id: string };
@@ -468,5 +522,10 @@ export async function buildImages(options: BuildOptions): Promise<BuiltImage[]> 
   // The real Toxiproxy where it is present or can be pulled: the runtime uses it when present.
   const toxiproxy = await ensureToxiproxy(docker, log);
   if (toxiproxy) results.push(toxiproxy);
+  if (patroni) {
+    // Always debootstrapped: the public node image has no PostgreSQL 15 and Patroni of bookworm's.
+    results.push(await buildBase(docker, options, log, PATRONI_BASE));
+    results.push(await buildApp(docker, patroni, { name: PATRONI_BASE_IMAGE, id: (await docker.getImage(PATRONI_BASE_IMAGE).inspect()).Id }, options, log));
+  }
   return results;
 }
