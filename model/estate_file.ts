@@ -19,6 +19,12 @@ import { duration } from './units';
  *   ${bind}                the address a component listens on (127.0.0.1, 0.0.0.0 in a container)
  *   ${data}                the component's data directory, kept across power cuts
  *   ${env:VAR}             the harness's environment variable VAR (secrets stay out of the file)
+ *   ${config:K}            the estate configuration's setting K (a drill's `estate` block, e.g.
+ *                          failover.heartbeat_ms; services/estate/config_refs.ts lists them)
+ *   ${proxy}               host:port of the estate's proxy API, as components reach it (a
+ *                          failover controller re-points links through it)
+ *   ${param:P}             the value of the file's parameter P (set by a drill, else its default);
+ *   ${param:P.K}           for a parameter with choices, key K of the chosen one
  * In per-site components, links and references, `${site}` is substituted first, so `${site}-db`
  * names the component of the same site.
  */
@@ -82,6 +88,24 @@ export const estateComponentSchema = z
   .refine((c) => c.process !== undefined || c.docker !== undefined, { message: 'a component needs process (the process runtime), docker (the docker runtime), or both' });
 export type EstateComponent = z.infer<typeof estateComponentSchema>;
 
+/**
+ * A parameter of the estate a drill may set (`estate: { file, parameters: { P: value } }`): a
+ * string with a default, or one of named `choices`, each a set of strings the file refers to as
+ * `${param:P.K}` (one drill option that sets several settings that only make sense together, e.g.
+ * Patroni's synchronous_mode and synchronous_mode_strict). Resolved when the file is planned.
+ */
+export const estateParameterSchema = z
+  .object({
+    description: z.string().default(''),
+    default: z.string(),
+    choices: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/, 'a choice is lower-case letters, digits, "_" and "-"'), z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, 'a key is lower-case letters, digits and "_"'), z.string())).optional(),
+  })
+  .strict();
+export type EstateParameter = z.infer<typeof estateParameterSchema>;
+export const PARAMETER_NAME = /^[a-z][a-z0-9_]*$/;
+
+const componentPort = z.string().regex(/^[^:\s]+:[a-z][a-z0-9_]*$/, 'component:port, e.g. controller:http');
+
 export const estateLinkSchema = z
   .object({
     /** The proxy's name: what network faults name (`${site}-db` in a per-site link). */
@@ -89,6 +113,12 @@ export const estateLinkSchema = z
     per_site: z.boolean().default(false),
     /** `component:port`: where the link leads. */
     to: z.string().regex(/^[^:\s]+:[a-z][a-z0-9_]*$/, 'to is component:port, e.g. dc1-db:sql'),
+    /**
+     * A failover controller re-points this link at each failover (the regional estate's heartbeat
+     * and replication): no site's power cut darkens it, as its toxics would follow it to the other
+     * site.
+     */
+    repointed: z.boolean().default(false),
   })
   .strict();
 export type EstateLink = z.infer<typeof estateLinkSchema>;
@@ -98,6 +128,7 @@ export const estateFileSchema = z
     name: name('estate'),
     description: z.string().default(''),
     sites: z.array(name('site')).min(1),
+    parameters: z.record(z.string().regex(PARAMETER_NAME, 'a parameter name is lower-case letters, digits and "_"'), estateParameterSchema).default({}),
     components: z.array(estateComponentSchema).min(1),
     links: z.array(estateLinkSchema).default([]),
     /**
@@ -112,6 +143,24 @@ export const estateFileSchema = z
         ready: z.string().startsWith('/').optional(),
       })
       .strict(),
+    /**
+     * What the harness reads beyond the entry, each `component:port` (reached directly, as control
+     * paths are): `controller`, a failover controller with blackstart's API (model/controller.ts:
+     * GET /active and /events, POST /failback), which gives detect/promote/switch, targets by role
+     * and failback; `frontdoor_admin`; per site (`${site}` substituted), `san_admin` (GET /keys:
+     * the read-back's unexpected writes) and each service's app, unproxied.
+     */
+    endpoints: z
+      .object({
+        controller: componentPort.optional(),
+        frontdoor_admin: componentPort.optional(),
+        sites: z
+          .object({ san_admin: componentPort.optional(), apps: z.partialRecord(z.enum(SERVICES), componentPort).default({}) })
+          .strict()
+          .default({ apps: {} }),
+      })
+      .strict()
+      .default({ sites: { apps: {} } }),
   })
   .strict();
 export type EstateFile = z.infer<typeof estateFileSchema>;

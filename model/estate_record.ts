@@ -101,7 +101,15 @@ export function parseEstateRecord(text: string, file: string): EstateRecord {
  * How another process undoes a freeze (a journaled revert step): SIGCONT the pid the component had
  * (process runtime), or unpause its container by id (docker runtime).
  */
-export const thawStepSchema = z.object({ type: z.literal('thaw'), pid: z.number().int().positive(), component: z.string() }).strict();
+export const thawStepSchema = z
+  .object({
+    type: z.literal('thaw'),
+    pid: z.number().int().positive(),
+    component: z.string(),
+    /** The component's mark (BLACKSTART_COMPONENT): its processes no longer under pid (a re-parented postmaster) are thawed by it. */
+    mark: z.string().optional(),
+  })
+  .strict();
 export const unpauseStepSchema = z.object({ type: z.literal('unpause'), container: z.string().min(1), component: z.string() }).strict();
 export const freezeUndoSchema = z.discriminatedUnion('type', [thawStepSchema, unpauseStepSchema]);
 export type FreezeUndo = z.infer<typeof freezeUndoSchema>;

@@ -133,6 +133,20 @@ export const freezeSpec = z
     component: z.string().min(1),
   })
   .strict();
+/**
+ * One named process of a component killed (SIGKILL), the rest of it left running: the failover
+ * agent dying while the database it manages goes on (Patroni killed, the postmaster left). The
+ * process is named as the kernel names it (`/proc/<pid>/comm`: `patroni`, `postgres`, `etcd`);
+ * every process of that name in the component's tree dies.
+ */
+export const killProcessSpec = z
+  .object({
+    /** A component of the estate (dc1-db), or a role form (active-db). */
+    component: z.string().min(1),
+    process: z.string().regex(/^[^/\s]{1,15}$/, 'a process name as the kernel keeps it (/proc/<pid>/comm: at most 15 characters, no "/" or spaces), e.g. patroni'),
+  })
+  .strict();
+
 /** Not a fault but an operation on the schedule: a planned switchover to the other site. */
 export const failbackSpec = z.object({}).strict();
 
@@ -141,6 +155,7 @@ export type PowerFlapSpec = z.infer<typeof powerFlapSpec>;
 export type StorageCutSpec = z.infer<typeof storageCutSpec>;
 export type NetworkSpec = z.infer<typeof networkSpec>;
 export type FreezeSpec = z.infer<typeof freezeSpec>;
+export type KillProcessSpec = z.infer<typeof killProcessSpec>;
 export type FailbackSpec = z.infer<typeof failbackSpec>;
 
 /** One fault, with its kind resolved: what chaos/ acts on. */
@@ -150,6 +165,7 @@ export type FaultSpec =
   | { kind: 'storage_cut'; spec: StorageCutSpec }
   | { kind: 'network'; spec: NetworkSpec }
   | { kind: 'freeze'; spec: FreezeSpec }
+  | { kind: 'kill_process'; spec: KillProcessSpec }
   | { kind: 'failback'; spec: FailbackSpec };
 
 /** A spec of a site-wide fault whose site is a name: what its fault object acts on. */
@@ -166,6 +182,7 @@ export function aimOf(spec: FaultSpec): { field: TargetField; role: string } | n
     case 'storage_cut':
       return isSiteRole(spec.spec.site) ? { field: 'site', role: spec.spec.site } : null;
     case 'freeze':
+    case 'kill_process':
       return partRole(spec.spec.component) ? { field: 'component', role: spec.spec.component } : null;
     case 'network':
       return partRole(spec.spec.link) ? { field: 'link', role: spec.spec.link } : null;
@@ -184,6 +201,8 @@ export function specAt(spec: FaultSpec, roles: SiteRoles): FaultSpec {
     case 'storage_cut':
       return { kind: spec.kind, spec: { ...spec.spec, site: siteAt(spec.spec.site, roles) } };
     case 'freeze':
+      return { kind: spec.kind, spec: { ...spec.spec, component: nameAt(spec.spec.component, roles) } };
+    case 'kill_process':
       return { kind: spec.kind, spec: { ...spec.spec, component: nameAt(spec.spec.component, roles) } };
     case 'network':
       return { kind: spec.kind, spec: { ...spec.spec, link: nameAt(spec.spec.link, roles) } };
@@ -208,5 +227,5 @@ export const faultTargetSchema = z.object({
 });
 export type FaultTarget = z.infer<typeof faultTargetSchema>;
 
-export const FAULT_KINDS = ['power_cut', 'power_flap', 'storage_cut', 'network', 'freeze', 'failback'] as const;
+export const FAULT_KINDS = ['power_cut', 'power_flap', 'storage_cut', 'network', 'freeze', 'kill_process', 'failback'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];

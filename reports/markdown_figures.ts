@@ -101,6 +101,7 @@ export function splitBrainSection(r: DrillResult): string {
       ['Writes accepted while fenced', String(s.writesWhileFenced)],
       ['Writes with unknown site (not judged)', s.unknownSite > 0 ? String(s.unknownSite) : null],
       ['Primary', active || null],
+      ['Last write accepted', Object.entries(s.lastWrite).map(([site, t]) => `${text(site)} at ${offset(sinceStart(r, t)!)}`).join(', ') || null],
     ]),
   ];
   if (s.episodes.length > 0) {

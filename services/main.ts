@@ -1,12 +1,14 @@
 /**
- * Entry point of every estate component process: `node main.js <kind> <options-json>`.
- * The runtime starts one process per component; a power cut kills them.
+ * Entry point of every estate component process: `node main.js <kind> <options-json>`, or
+ * `<kind> @<file>` with the options in a JSON file (an estate file writes them with its `files`,
+ * estates/regional.yaml). The runtime starts one process per component; a power cut kills them.
  */
+import { readFileSync } from 'node:fs';
 import type { ComponentSpec } from './estate/components';
 
 // Each kind loads only its own modules: a cold restart after a power cut is part of the RTO.
 
-async function run(kind: ComponentSpec['kind'], options: never): Promise<() => void | Promise<void>> {
+async function run(kind: ComponentSpec['kind'] | 'patroni-watch', options: never): Promise<() => void | Promise<void>> {
   switch (kind) {
     case 'proxy': {
       const o = options as Extract<ComponentSpec, { kind: 'proxy' }>['options'];
@@ -16,22 +18,23 @@ async function run(kind: ComponentSpec['kind'], options: never): Promise<() => v
     }
     case 'san': {
       const { SanServer } = await import('./san/server');
-      const san = new SanServer(options);
+      const o = options as Extract<ComponentSpec, { kind: 'san' }>['options'];
+      const san = new SanServer({ ...o, replicationTarget: hostPort(o.replicationTarget) });
       await san.start();
       return () => san.stop();
     }
     case 'app': {
       // `storage: { pg: URL }`: the app keeps its records in PostgreSQL (services/pg/storage.ts), as
       // an estate file's apps do in front of Patroni; otherwise on its site's SAN.
-      const o = options as Extract<ComponentSpec, { kind: 'app' }>['options'] & { storage?: { pg: string; timeoutMs?: number } };
+      const o = options as Extract<ComponentSpec, { kind: 'app' }>['options'] & { storage?: { pg: string; timeoutMs?: number; nodes?: Record<string, number> } };
       const { createAppServer } = await import('./apps');
       let storage: import('./san/storage').Storage & { close(): void | Promise<void> };
       if (o.storage?.pg) {
         const { PgStorage } = await import('./pg/storage');
-        storage = new PgStorage({ url: o.storage.pg, timeoutMs: o.storage.timeoutMs ?? o.sanTimeoutMs, site: o.site });
+        storage = new PgStorage({ url: o.storage.pg, timeoutMs: o.storage.timeoutMs ?? o.sanTimeoutMs, site: o.site, nodes: o.storage.nodes });
       } else {
         const { SanClient } = await import('./san/client');
-        storage = new SanClient(o.san, o.sanTimeoutMs);
+        storage = new SanClient(hostPort(o.san), o.sanTimeoutMs);
       }
       const server = createAppServer({ service: o.service, site: o.site, storage });
       await new Promise<void>((resolve, reject) => {
@@ -49,6 +52,13 @@ async function run(kind: ComponentSpec['kind'], options: never): Promise<() => v
       await c.start();
       return () => c.stop();
     }
+    case 'patroni-watch': {
+      // A Patroni cluster's failover as the controller API (services/patroni/watch.ts): estates/regional-patroni.yaml.
+      const { PatroniWatch } = await import('./patroni/watch');
+      const w = new PatroniWatch(options);
+      await w.start();
+      return () => w.stop();
+    }
     case 'frontdoor': {
       const { Frontdoor } = await import('./frontdoor/frontdoor');
       const f = new Frontdoor(options);
@@ -58,9 +68,17 @@ async function run(kind: ComponentSpec['kind'], options: never): Promise<() => v
   }
 }
 
+/** An address as an object, or as the `host:port` an estate file's `${link:L}` gives. */
+function hostPort(a: { host: string; port: number } | string): { host: string; port: number } {
+  if (typeof a !== 'string') return a;
+  const at = a.lastIndexOf(':');
+  return { host: a.slice(0, at), port: Number(a.slice(at + 1)) };
+}
+
 async function main(): Promise<void> {
   const [kind, json] = process.argv.slice(2);
-  const stop = await run(kind as ComponentSpec['kind'], JSON.parse(json) as never);
+  const options = JSON.parse(json.startsWith('@') ? readFileSync(json.slice(1), 'utf8') : json) as never;
+  const stop = await run(kind as ComponentSpec['kind'] | 'patroni-watch', options);
   process.stderr.write(`${new Date().toISOString()} ${kind} ready (pid ${process.pid})\n`);
   const shutdown = async () => {
     await stop();

@@ -1,6 +1,7 @@
 import { failbackFault } from './failback';
 import type { Fault } from './fault';
 import { freezeFault } from './freeze';
+import { killProcessFault } from './kill_process';
 import { networkFault } from './network';
 import { powerCutFault } from './power_cut';
 import { powerFlapFault } from './power_flap';
@@ -31,6 +32,8 @@ function concreteFault(id: string, spec: FaultSpec): Fault {
       return networkFault(id, spec.spec);
     case 'freeze':
       return freezeFault(id, spec.spec);
+    case 'kill_process':
+      return killProcessFault(id, spec.spec);
     case 'failback':
       return failbackFault(id, spec.spec);
   }

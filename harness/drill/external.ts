@@ -22,7 +22,8 @@ export function externalFaultIssues(drill: Record<string, unknown>, config: Esta
     const spec = isRecord(fault[kind]) ? (fault[kind] as Record<string, unknown>) : {};
     const target = [spec.site, spec.component, spec.link].find((v): v is string => typeof v === 'string');
     const role = target !== undefined && (isSiteRole(target) || partRole(target) !== null);
-    const refusal = externalFaultRefusal(config, kind, { role });
+    const refusal =
+      kind === 'kill_process' ? 'blackstart cannot kill a process of a system it did not start (kill_process needs the process runtime)' : externalFaultRefusal(config, kind, { role });
     const name = typeof fault.name === 'string' ? fault.name : `fault-${i}`;
     if (refusal) issues.push({ code: 'custom', path: ['faults', i, kind], message: `${name}: ${refusal}`, input: fault[kind] });
     if (typeof spec.site === 'string' && !isSiteRole(spec.site) && !sites.includes(spec.site)) {

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { aimOf, partRole, roleForms, type FaultSpec, type FaultTarget } from '../../model/faults';
 import { estateConfigSchema } from '../../services/estate/config';
 import { estateNames } from '../../services/estate/topology';
+import { EstateParameterError } from '../../services/estate/parameters';
 import { drillSchema, faultName, type Drill, type DrillFault } from './schema';
 import { externalFaultIssues } from './external';
 
@@ -68,6 +69,8 @@ function estateIssues(input: unknown): z.core.$ZodIssue[] {
   try {
     names = estateNames(config.success ? config.data : undefined);
   } catch (e) {
+    // A parameter value the estate file refuses: at the drill's own line.
+    if (e instanceof EstateParameterError) return e.refused.map((r) => ({ code: 'custom' as const, path: ['estate', 'parameters', r.name], message: r.message, input: undefined }));
     if (!(e instanceof FileProblemsError)) throw e;
     // The estate file's own problems, each at its own file:line:col.
     return [{ code: 'custom', path: ['estate', 'file'], message: `the estate file cannot be used:\n${e.problems.map(formatProblem).join('\n')}`, input: undefined }];
@@ -91,6 +94,7 @@ function estateIssues(input: unknown): z.core.$ZodIssue[] {
     };
     check('network', 'link', 'link', names.links);
     check('freeze', 'component', 'component', names.components);
+    check('kill_process', 'component', 'component', names.components);
   });
   issues.push(...externalFaultIssues(drill, config.success ? config.data : undefined));
   return issues;
@@ -103,6 +107,7 @@ export function faultSpecOf(f: DrillFault): FaultSpec {
   if (f.storage_cut) return { kind: 'storage_cut', spec: f.storage_cut };
   if (f.network) return { kind: 'network', spec: f.network };
   if (f.freeze) return { kind: 'freeze', spec: f.freeze };
+  if (f.kill_process) return { kind: 'kill_process', spec: f.kill_process };
   if (f.failback) return { kind: 'failback', spec: f.failback };
   throw new Error('fault without a kind');
 }

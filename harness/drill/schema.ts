@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { estateConfigSchema } from '../../services/estate/config';
-import { FAULT_KINDS, failbackSpec, freezeSpec, networkSpec, powerCutSpec, powerFlapSpec, storageCutSpec } from '../../model/faults';
+import { FAULT_KINDS, failbackSpec, freezeSpec, killProcessSpec, networkSpec, powerCutSpec, powerFlapSpec, storageCutSpec } from '../../model/faults';
 import { duration, rate } from '../../model/units';
 import { statSchema } from '../../model/stat';
 import { mixSchema } from '../load/workload';
@@ -59,6 +59,8 @@ const faultSchema = z
     storage_cut: storageCutSpec.optional(),
     network: networkSpec.optional(),
     freeze: freezeSpec.optional(),
+    /** One named process of a component killed (SIGKILL); `duration`: when the component is started again. */
+    kill_process: killProcessSpec.optional(),
     /** A planned switchover to the other site (zero lost writes expected); its interruption is measured like a fault's. */
     failback: failbackSpec.optional(),
     /** How long the fault stays before it is reverted; omitted: until the load ends. */

@@ -60,7 +60,7 @@ export function faultsFollowedBy(appliedAt: number[], promotions: number[]): num
  */
 async function settle(estate: Estate, ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
-  const path = estate.readyPath === undefined ? '/health/ready' : estate.readyPath;
+  const path = estate.readyPath;
   if (path === null) return;
   const deadline = performance.now() + 30_000;
   for (const url of Object.values(estate.endpoints.services).filter(hasEndpoint)) {

@@ -22,7 +22,8 @@ const DEFINITION =
   'is a split-brain write when X was not the active primary at any instant of that interval (so it cannot have been accepted while X was active; writes ' +
   'in flight across a promotion are not counted). Split-brain writes are grouped into episodes by serving site and by the active period they fall in; ' +
   'an episode spans from the earliest start to the latest end of its writes, and the window is the total length of the union of the episodes. ' +
-  'writesWhileFenced: ok writes served by X entirely within [a "fence"/"demote" of X, the next promote of X).';
+  'writesWhileFenced: ok writes served by X entirely within [a "fence"/"demote" of X, the next promote of X). ' +
+  'lastWrite: per serving site, the end of the last ok write it served.';
 
 interface Change {
   t: number;
@@ -57,6 +58,7 @@ export function splitBrain(log: RequestLog, options: SplitBrainOptions): SplitBr
   const episodes = new Map<string, { site: string; activeSite: string; from: number; to: number; writes: number }>();
   let unknownSite = 0;
   let writesWhileFenced = 0;
+  const lastWrite: Record<string, number> = {};
   for (let i = 0; i < log.length; i++) {
     if (log.write[i] !== 1 || log.outcome[i] !== OutcomeCode.Ok) continue;
     const site = SITE_CODES[log.site[i]];
@@ -66,6 +68,7 @@ export function splitBrain(log: RequestLog, options: SplitBrainOptions): SplitBr
     }
     const start = Number.isFinite(log.start[i]) ? log.start[i] : log.scheduled[i];
     const end = log.end[i];
+    lastWrite[site] = Math.max(lastWrite[site] ?? -Infinity, end);
     const a = start - o.toleranceMs;
     const b = end + o.toleranceMs;
     if (fenced.some((f) => f.site === site && f.from <= a && b < f.to)) writesWhileFenced++;
@@ -96,6 +99,7 @@ export function splitBrain(log: RequestLog, options: SplitBrainOptions): SplitBr
     unknownSite,
     active: changes.map((c) => ({ from: Number.isFinite(c.t) ? c.t : null, site: c.site })),
     episodes: list,
+    lastWrite,
     splitWrites,
   };
 }

@@ -51,6 +51,12 @@ export const splitBrainSchema = figureMetaSchema.extend({
   /** Who was active from when, on the harness clock (from = null: from the start). */
   active: z.array(z.object({ from: z.number().nullable(), site: z.string() })),
   episodes: z.array(z.object({ site: z.string(), activeSite: z.string(), from: z.number(), to: z.number(), writes: z.number().int() })),
+  /**
+   * Per serving site, the end of the last acknowledged write it served (harness clock): how long an
+   * old primary went on taking writes after a fault, split-brain or not (a partitioned primary that
+   * demoted itself in time stops here before the promotion).
+   */
+  lastWrite: z.record(z.string(), z.number()).default({}),
   splitWrites: z.array(splitWriteSchema),
 });
 export type SplitBrain = z.infer<typeof splitBrainSchema>;

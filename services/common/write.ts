@@ -113,7 +113,9 @@ async function commitPlan<B>(storage: Storage, ctx: WriteCtx<B>, plan: (ctx: Wri
     if (result.versions[0] !== version) {
       throw new Error(`storage gave ${p.writes[0].table}/${p.writes[0].id} version ${result.versions[0]}, expected ${version}`);
     }
-    return { status: response.status, body: response.body, headers: { ...headers, 'x-blackstart-seq': String(result.seq) } };
+    // The site that served a write is the one whose storage took it, where that is not the app's own.
+    const served: Record<string, string> = result.site !== undefined ? { 'x-blackstart-site': result.site } : {};
+    return { status: response.status, body: response.body, headers: { ...headers, 'x-blackstart-seq': String(result.seq), ...served } };
   }
 }
 

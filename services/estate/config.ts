@@ -15,7 +15,7 @@ export const estateConfigSchema = z
     host: z.string().default('127.0.0.1'),
     ports: z
       .object({
-        /** Fixed ports from this base (the layout in topology.ts); omitted: free ports are picked. */
+        /** Fixed ports from this base (the layout in services/runtime/planned.ts); omitted: free ports are picked. */
         base: z.number().int().min(1024).max(65000).optional(),
       })
       .strict()
@@ -24,9 +24,11 @@ export const estateConfigSchema = z
     data_dir: z.string().optional(),
     /**
      * An estate file (docs/ARCHITECTURE.md § 11) to stand up instead of the built-in regional estate
-     * (process runtime). Relative to the drill file in a drill, to the working directory elsewhere.
+     * (estates/regional.yaml). Relative to the drill file in a drill, to the working directory elsewhere.
      */
     file: z.string().min(1).optional(),
+    /** Values for the estate file's `parameters` (e.g. the Patroni estate's replication mode). */
+    parameters: z.record(z.string(), z.string()).optional(),
     replication: z
       .object({
         mode: z.enum(['sync', 'async']).default('sync'),
@@ -63,6 +65,9 @@ export const estateConfigSchema = z
   .superRefine((c, ctx) => {
     if (c.runtime === 'external' && !c.external) {
       ctx.addIssue({ code: 'custom', path: ['external'], message: 'runtime external needs an external block: sites, allowed_hosts, services, hooks' });
+    }
+    if (c.parameters !== undefined && c.file === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['parameters'], message: 'parameters are an estate file\'s: set file too' });
     }
     if (c.runtime !== 'external' && c.external) {
       ctx.addIssue({ code: 'custom', path: ['external'], message: `an external block applies to runtime: external only (runtime is ${c.runtime})` });

@@ -1,7 +1,10 @@
 import { dirname, resolve } from 'node:path';
 import { FileProblemsError, parseLocatedYaml, type PathIssue } from '../../lib/located_yaml';
 import { readTextFile, TextFileError } from '../../lib/text_file';
+import type { Service } from '../../model/estate';
 import { estateFileSchema, type ComponentRole, type EstateComponent, type EstateFile } from '../../model/estate_file';
+import { CONFIG_KEYS } from './config_refs';
+import { EstateParameterError, resolveParameters, substituteParameters } from './parameters';
 
 /**
  * Estate files (model/estate_file.ts): read, checked as a whole (every reference, link, port and
@@ -24,6 +27,21 @@ export interface PlannedComponent {
 export interface PlannedLink {
   name: string;
   to: { component: string; port: string };
+  /** Re-pointed by a failover controller: no site's power cut acts on it (absent: false). */
+  repointed?: true;
+}
+
+/** A component's port, as the file's `endpoints` name one. */
+export interface PortRef {
+  component: string;
+  port: string;
+}
+
+/** What the harness reads beyond the entry (model/estate_file.ts `endpoints`), per site expanded. */
+export interface PlannedEndpoints {
+  controller?: PortRef;
+  frontdoorAdmin?: PortRef;
+  sites: Record<string, { sanAdmin?: PortRef; apps: Partial<Record<Service, PortRef>> }>;
 }
 
 export interface EstatePlan {
@@ -36,14 +54,18 @@ export interface EstatePlan {
   components: PlannedComponent[];
   links: PlannedLink[];
   entry: EstateFile['entry'];
+  endpoints: PlannedEndpoints;
   /** Groups of components that can start together, each after every earlier group is healthy. */
   startOrder: string[][];
+  /** Each parameter's value in this plan (the drill's, else the file's default). */
+  parameters?: Record<string, string>;
 }
 
 const REF = /\$\{([a-z]+)(?::([^}]*))?\}/g;
-const KINDS = ['site', 'name', 'port', 'link', 'host', 'bind', 'data', 'env'] as const;
+const KINDS = ['site', 'name', 'port', 'link', 'host', 'bind', 'data', 'env', 'config', 'proxy'] as const;
 
-export function loadEstateFile(file: string): EstatePlan {
+/** `parameters`: a drill's values for the file's parameters (a wrong one is an EstateParameterError). */
+export function loadEstateFile(file: string, parameters: Record<string, string> = {}): EstatePlan {
   let text: string;
   try {
     // At most 1 MiB of UTF-8 (lib/text_file.ts), else one problem saying why.
@@ -52,17 +74,20 @@ export function loadEstateFile(file: string): EstatePlan {
     const { line, column } = e instanceof TextFileError ? e : { line: 0, column: 0 };
     throw new FileProblemsError([{ file, line, column, path: '', message: (e as Error).message }]);
   }
-  return parseEstateFile(text, file);
+  return parseEstateFile(text, file, undefined, parameters);
 }
 
-export function parseEstateFile(text: string, file = '<estate>', baseDir = dirname(resolve(file))): EstatePlan {
+export function parseEstateFile(text: string, file = '<estate>', baseDir = dirname(resolve(file)), parameters: Record<string, string> = {}): EstatePlan {
   const located = parseLocatedYaml(text, file);
   const parsed = estateFileSchema.safeParse(located.value);
   if (!parsed.success) throw new FileProblemsError(located.problems(parsed.error.issues));
   const issues: PathIssue[] = [];
-  const plan = planEstate(parsed.data, file, baseDir, issues);
+  // The file's parameters, then every ${param:...} replaced, before anything else reads its strings.
+  const values = resolveParameters(parsed.data.parameters, parameters, issues);
+  const plan = planEstate(substituteParameters(parsed.data, values, issues), file, baseDir, issues);
   if (issues.length > 0) throw new FileProblemsError(located.problems(issues));
-  return plan;
+  if (values.refused.length > 0) throw new EstateParameterError(file, values.refused);
+  return { ...plan, parameters: values.chosen };
 }
 
 /** The estate's components and links, checked; every problem is pushed to `issues` (path into the file). */
@@ -94,7 +119,7 @@ function planEstate(e: EstateFile, file: string, baseDir: string, issues: PathIs
       if (!target) issue(['links', index, 'to'], `no component "${component}" (components: ${[...byName.keys()].join(', ')})`);
       else if (!(port in target.spec.ports)) issue(['links', index, 'to'], `component "${component}" has no port "${port}" (ports: ${Object.keys(target.spec.ports).join(', ') || 'none'})`);
       if (links.some((x) => x.name === name)) issue(['links', index, 'name'], `two links are named "${name}"`);
-      links.push({ name, to: { component, port } });
+      links.push({ name, to: { component, port }, ...(l.repointed ? { repointed: true as const } : {}) });
     }
   });
   const linkNames = new Set(links.map((l) => l.name));
@@ -124,8 +149,35 @@ function planEstate(e: EstateFile, file: string, baseDir: string, issues: PathIs
     });
   }
 
+  const endpoints = plannedEndpoints(e, byName, issue);
   const startOrder = orderOf(components, byName, (c, cycle) => issue(['components', c.index, 'after'], `start order has a cycle: ${cycle.join(' -> ')}`));
-  return { name: e.name, description: e.description, file, baseDir, sites: e.sites, components, links, entry: e.entry, startOrder };
+  return { name: e.name, description: e.description, file, baseDir, sites: e.sites, components, links, entry: e.entry, endpoints, startOrder };
+}
+
+/** The file's `endpoints`, per site expanded; a component or port that does not exist is an issue. */
+function plannedEndpoints(e: EstateFile, byName: Map<string, PlannedComponent>, issue: (path: PropertyKey[], message: string) => void): PlannedEndpoints {
+  const ref = (text: string | undefined, path: PropertyKey[], site?: string): PortRef | undefined => {
+    if (text === undefined) return undefined;
+    const [component, port] = (site === undefined ? text : text.replaceAll('${site}', site)).split(':');
+    const target = byName.get(component);
+    if (!target) issue(['endpoints', ...path], `no component "${component}" (components: ${[...byName.keys()].join(', ')})`);
+    else if (!(port in target.spec.ports)) issue(['endpoints', ...path], `component "${component}" has no port "${port}" (ports: ${Object.keys(target.spec.ports).join(', ') || 'none'})`);
+    return { component, port };
+  };
+  const x = e.endpoints;
+  return {
+    controller: ref(x.controller, ['controller']),
+    frontdoorAdmin: ref(x.frontdoor_admin, ['frontdoor_admin']),
+    sites: Object.fromEntries(
+      e.sites.map((site) => [
+        site,
+        {
+          sanAdmin: ref(x.sites.san_admin, ['sites', 'san_admin'], site),
+          apps: Object.fromEntries(Object.entries(x.sites.apps).map(([svc, text]) => [svc, ref(text, ['sites', 'apps', svc], site)])),
+        },
+      ]),
+    ),
+  };
 }
 
 /** Every string of a component that is templated, with its path in the declaration. */
@@ -145,7 +197,7 @@ function referenceProblems(text: string, c: PlannedComponent, byName: Map<string
   const problems: string[] = [];
   for (const [whole, kind, arg] of text.matchAll(REF)) {
     if (!(KINDS as readonly string[]).includes(kind)) {
-      problems.push(`unknown reference ${whole} (references: ${KINDS.map((k) => `\${${k}${['port', 'link', 'host', 'env'].includes(k) ? ':...' : ''}}`).join(', ')})`);
+      problems.push(`unknown reference ${whole} (references: ${KINDS.map((k) => `\${${k}${['port', 'link', 'host', 'env', 'config'].includes(k) ? ':...' : ''}}`).join(', ')})`);
       continue;
     }
     if (kind === 'site' && c.site === undefined) problems.push(`${whole}: ${c.name} belongs to no site`);
@@ -157,6 +209,7 @@ function referenceProblems(text: string, c: PlannedComponent, byName: Map<string
     }
     if (kind === 'link' && !links.has(arg ?? '')) problems.push(`${whole}: no link "${arg ?? ''}" (links: ${[...links].join(', ') || 'none'})`);
     if (kind === 'host' && !byName.has(arg ?? '')) problems.push(`${whole}: no component "${arg ?? ''}"`);
+    if (kind === 'config' && !(CONFIG_KEYS as readonly string[]).includes(arg ?? '')) problems.push(`${whole}: no setting "${arg ?? ''}" (settings: ${CONFIG_KEYS.join(', ')})`);
     if (kind === 'env' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(arg ?? '')) problems.push(`${whole}: not an environment variable name`);
   }
   return problems;
@@ -208,6 +261,10 @@ export interface RenderContext {
   linkPorts: Record<string, number>;
   /** The address at which components reach the proxy server (127.0.0.1, or its container's name). */
   proxyHost: string;
+  /** The proxy server's API port (for `${proxy}`). */
+  proxyApiPort?: number;
+  /** The estate configuration's settings (services/estate/config_refs.ts; for `${config:K}`). */
+  config?: Record<string, string>;
   /** The address at which components reach component C directly. */
   hostOf: (component: string) => string;
   bind: string;
@@ -243,6 +300,14 @@ export function render(plan: EstatePlan, c: PlannedComponent, ctx: RenderContext
           return ctx.hostOf(arg!);
         case 'bind':
           return ctx.bind;
+        case 'proxy':
+          if (ctx.proxyApiPort === undefined) throw new Error(`${plan.file}: ${c.name} ${where}: ${whole}: this runtime gives no proxy API to components`);
+          return `${ctx.proxyHost}:${ctx.proxyApiPort}`;
+        case 'config': {
+          const value = ctx.config?.[arg!];
+          if (value === undefined) throw new Error(`${plan.file}: ${c.name} ${where}: ${whole}: no such setting in the estate configuration`);
+          return value;
+        }
         case 'data':
           return ctx.dataDir;
         case 'env': {

@@ -4,59 +4,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { externalComponents, type EstateConfig } from './config';
 import { loadEstateFile } from './estate_file';
+import { estateFileOf } from './regional';
 
 import { SERVICES, SITES, type Service, type Site } from '../../model/estate';
 
 export { SERVICES, SITES, type Service, type Site };
 
-export interface SitePorts {
-  san: number;
-  sanReplication: number;
-  sanAdmin: number;
-  apps: Record<Service, number>;
-}
-
-/** Every address of the estate: the components' own ports and the proxies between them. */
-export interface Topology {
-  /** Where the harness reaches the estate (the process runtime's components, the docker runtime's published ports). */
-  host: string;
-  /** The address every component listens on: `host` for processes, 0.0.0.0 inside a container. */
-  bind: string;
-  /**
-   * How components reach one another, per component name (`proxy`, `dc1-san`, `dc1-pas`, ...,
-   * `controller`, `frontdoor`): `host` for processes, the container's name on the estate's network.
-   */
-  hosts: Record<string, string>;
-  proxyApi: number;
-  controller: number;
-  frontdoor: number;
-  sites: Record<Site, SitePorts>;
-  /** Proxy name -> its listen port; upstreams in `proxySpecs`. */
-  proxies: Record<string, number>;
-}
-
-export interface ProxySpec {
-  name: string;
-  listen: string;
-  upstream: string;
-}
-
-/** The links of the estate, each a proxy: docs/ARCHITECTURE.md § 3. */
+/** The links of the regional estate, each a proxy (estates/regional.yaml; docs/ARCHITECTURE.md § 3). */
 export function proxyNames(): string[] {
-  return [
-    'frontdoor',
-    'heartbeat',
-    'replication',
-    ...SITES.map((s) => `${s}-san`),
-    ...SITES.flatMap((s) => SERVICES.map((svc) => `${s}-${svc}`)),
-  ];
+  return estateNames().links;
 }
 
-const PORTS_PER_SITE = 6;
-
-/** Every component of the estate by name, as a runtime runs them: the proxy first. */
+/** Every component of the regional estate by name, as a runtime runs them: the proxy first. */
 export function componentNames(): string[] {
-  return ['proxy', ...SITES.flatMap((s) => [`${s}-san`, ...SERVICES.map((svc) => `${s}-${svc}`)]), 'controller', 'frontdoor'];
+  return estateNames().components;
 }
 
 /** The names a drill may use for an estate's parts: what a fault can act on. */
@@ -75,69 +36,15 @@ export interface EstateNames {
  * one link (`frontdoor`, the clients' path) only when blackstart's proxy is put in it.
  */
 export function estateNames(config?: EstateConfig): EstateNames {
-  if (config?.file !== undefined) {
-    // An estate file's own names (a FileProblemsError when the file cannot be used).
-    const plan = loadEstateFile(config.file);
-    return { links: plan.links.map((l) => l.name), components: plan.components.map((c) => c.name), sites: plan.sites as Site[] };
-  }
   if (config?.runtime === 'external' && config.external) {
     const x = config.external;
     return { links: x.proxy_clients ? ['frontdoor'] : [], components: externalComponents(x), sites: [...x.sites] };
   }
-  return { links: proxyNames(), components: componentNames(), sites: [...SITES] };
-}
-
-/** Where components run: on the harness's host (the default), or each at its own address. */
-export interface Placement {
-  bind: string;
-  hostOf: (component: string) => string;
-  /**
-   * Pick free ports from [from, to) instead of letting the OS pick. A runtime that binds its ports
-   * well after picking them (docker) uses a range below the ephemeral range, where an outgoing
-   * connection of some other process cannot take a picked port meanwhile.
-   */
-  portRange?: [number, number];
-}
-
-/** Port layout: fixed from `ports.base`, else free ports picked now (free on `config.host`). */
-export async function allocateTopology(config: EstateConfig, placement?: Placement): Promise<Topology> {
-  const names = proxyNames();
-  const count = 3 + SITES.length * PORTS_PER_SITE + names.length;
-  const ports =
-    config.ports.base !== undefined ? Array.from({ length: count }, (_, i) => config.ports.base! + i) : await freePorts(config.host, count, placement?.portRange);
-  let next = 0;
-  const take = () => ports[next++];
-  const proxyApi = take();
-  const controller = take();
-  const frontdoor = take();
-  const sites = {} as Record<Site, SitePorts>;
-  for (const site of SITES) {
-    sites[site] = { san: take(), sanReplication: take(), sanAdmin: take(), apps: { pas: take(), booking: take(), theatre: take() } };
-  }
-  const proxies: Record<string, number> = {};
-  for (const name of names) proxies[name] = take();
-  const hosts = Object.fromEntries(componentNames().map((c) => [c, placement ? placement.hostOf(c) : config.host]));
-  return { host: config.host, bind: placement?.bind ?? config.host, hosts, proxyApi, controller, frontdoor, sites, proxies };
-}
-
-/** The address component `name` is reached at by the other components. */
-export function hostOf(t: Topology, name: string): string {
-  return t.hosts[name] ?? t.host;
-}
-
-export function proxySpecs(t: Topology, primary: Site = 'dc1'): ProxySpec[] {
-  const at = (component: string, port: number) => `${hostOf(t, component)}:${port}`;
-  const replica = SITES.find((s) => s !== primary)!;
-  const upstream: Record<string, string> = {
-    frontdoor: at('frontdoor', t.frontdoor),
-    heartbeat: at(`${primary}-pas`, t.sites[primary].apps.pas),
-    replication: at(`${replica}-san`, t.sites[replica].sanReplication),
-  };
-  for (const site of SITES) {
-    upstream[`${site}-san`] = at(`${site}-san`, t.sites[site].san);
-    for (const svc of SERVICES) upstream[`${site}-${svc}`] = at(`${site}-${svc}`, t.sites[site].apps[svc]);
-  }
-  return Object.entries(t.proxies).map(([name, port]) => ({ name, listen: `${t.bind}:${port}`, upstream: upstream[name] }));
+  // An estate file's own names, the regional estate's when none is named (a FileProblemsError
+  // when the file cannot be used); the proxy server is a component too (a freeze may name it).
+  const file = config ? estateFileOf(config) : estateFileOf({ runtime: 'process' } as EstateConfig);
+  const plan = loadEstateFile(file!, config?.parameters);
+  return { links: plan.links.map((l) => l.name), components: ['proxy', ...plan.components.map((c) => c.name)], sites: plan.sites as Site[] };
 }
 
 /**

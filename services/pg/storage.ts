@@ -27,6 +27,12 @@ export interface PgStorageOptions {
   site?: string;
   /** Pool size. Default 8. */
   max?: number;
+  /**
+   * Each site's PostgreSQL port (as the server itself sees it: inet_server_port()): a commit then
+   * says which site's node took it (CommitResult.site), whichever node HAProxy sent it to, so the
+   * split-brain check can tell a write the old primary acknowledged from one of the new.
+   */
+  nodes?: Record<string, number>;
 }
 
 const SCHEMA = `
@@ -162,7 +168,8 @@ export class PgStorage implements Storage {
           }
           versions.push(r.rows[0].version);
         }
-        const seq = Number((await c.query<{ s: string }>(`SELECT nextval('commit_seq') AS s`)).rows[0].s);
+        const next = (await c.query<{ s: string; port: number | null }>(`SELECT nextval('commit_seq') AS s, inet_server_port() AS port`)).rows[0];
+        const seq = Number(next.s);
         if (request.idempotencyKey) {
           await c.query('INSERT INTO idempotency (key, seq, versions, response) VALUES ($1, $2, $3, $4::jsonb)', [
             request.idempotencyKey,
@@ -172,12 +179,18 @@ export class PgStorage implements Storage {
           ]);
         }
         await c.query('COMMIT');
-        return { seq, versions, replayed: false, response: request.response };
+        return { seq, versions, replayed: false, response: request.response, ...this.siteOf(next.port) };
       } catch (e) {
         await c.query('ROLLBACK').catch(() => {});
         throw e;
       }
     });
+  }
+
+  /** The site whose node listens on `port` (options.nodes), when known. */
+  private siteOf(port: number | null): { site?: string } {
+    const site = Object.entries(this.options.nodes ?? {}).find(([, p]) => p === port)?.[0];
+    return site === undefined ? {} : { site };
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,8 @@
 import type { EstateConfigInput } from '../estate/config';
 import { parseEstateConfig } from '../estate/config';
+import { REGIONAL_ESTATE_FILE } from '../estate/regional';
 import type { DockerStartOptions } from './docker/runtime';
-import { startProcessEstate, type StartOptions } from './process/runtime';
+import type { StartOptions } from './process/runtime';
 import type { Estate } from './runtime';
 
 /**
@@ -15,21 +16,20 @@ import type { Estate } from './runtime';
 /** Starts an estate on the runtime its configuration names. */
 export async function startEstate(input: EstateConfigInput = {}, options: StartOptions & DockerStartOptions = {}): Promise<Estate> {
   const config = parseEstateConfig(input);
-  if (config.file !== undefined) {
-    if (config.runtime !== 'process') throw new Error(`estate file ${config.file}: estate files run on the process runtime in this version (runtime: ${config.runtime})`);
-    const { loadEstateFile } = await import('../estate/estate_file');
-    const { startPlannedEstate } = await import('./process/planned');
-    return startPlannedEstate(config, loadEstateFile(config.file), options);
-  }
+  // The regional estate (no `file`) is estates/regional.yaml, started as any estate file is.
+  const plan = async () => (await import('../estate/estate_file')).loadEstateFile(config.file ?? REGIONAL_ESTATE_FILE, config.parameters);
   switch (config.runtime) {
-    case 'process':
-      return startProcessEstate(config, options);
+    case 'process': {
+      const { startPlannedEstate } = await import('./process/planned');
+      return startPlannedEstate(config, await plan(), options);
+    }
     case 'docker': {
       // Loaded only here: the process runtime never needs testcontainers.
       const { startDockerEstate } = await import('./docker/runtime');
-      return startDockerEstate(config, options);
+      return startDockerEstate(config, await plan(), options);
     }
     case 'external': {
+      if (config.file !== undefined) throw new Error(`estate file ${config.file}: an external system is described by the external block, not by an estate file`);
       const { startExternalEstate } = await import('./external/runtime');
       return startExternalEstate(config, options);
     }

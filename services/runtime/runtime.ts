@@ -1,7 +1,7 @@
 import type { EstateEndpoints, FreezeUndo, ProxyServer } from '../../model/estate_record';
 import type { FaultHooks, HookedFault, HookStep } from '../../model/hooks';
 import type { EstateConfig } from '../estate/config';
-import type { Site, Topology } from '../estate/topology';
+import type { Site } from '../estate/topology';
 
 export type { EstateEndpoints, FreezeUndo, ProxyServer };
 
@@ -28,6 +28,11 @@ export interface ComponentHandle {
   /** Stop scheduling it, sockets left open (SIGSTOP / docker pause). */
   freeze(): void | Promise<void>;
   thaw(): void | Promise<void>;
+  /**
+   * SIGKILL to every process of it the kernel names `name` (/proc/<pid>/comm), the others left
+   * running; returns the pids killed, and throws when none is named so. Where a runtime has it.
+   */
+  killProcess?(name: string): number[] | Promise<number[]>;
   /**
    * How another process undoes a freeze of it as it runs now (the rollback journal's step: thaw
    * its pid, or unpause its container); empty while it is not running, as there is nothing to undo.
@@ -71,7 +76,8 @@ export interface Estate {
   readonly id: string;
   readonly runtime: EstateConfig['runtime'];
   readonly config: EstateConfig;
-  readonly topology: Topology;
+  /** Every component's named ports (an estate file's, allocated), as the harness reaches them. */
+  readonly ports?: Readonly<Record<string, Readonly<Record<string, number>>>>;
   readonly endpoints: EstateEndpoints;
   /** Where the estate keeps its record and logs on the harness's host (the docker runtime keeps SAN data in volumes). */
   readonly dataDir: string;
@@ -89,9 +95,9 @@ export interface Estate {
   readonly components: readonly ComponentHandle[];
   /**
    * The path under each service's base that answers 2xx once it can take writes: the read-back
-   * waits for it after the load. Absent: `/health/ready` (the regional estate's apps); null: none.
+   * waits for it after the load (the estate file's `entry.ready`); null: none.
    */
-  readonly readyPath?: string | null;
+  readonly readyPath: string | null;
   /** Faults performed through hooks (runtime external); absent: blackstart performs every fault itself. */
   readonly hooks?: EstateHooks;
   /**

@@ -39,6 +39,8 @@ export interface CommitResult {
   /** True when the key had been seen: nothing was written, `response` is the first answer. */
   replayed: boolean;
   response?: unknown;
+  /** The site whose storage took the commit, where the storage can tell (PostgreSQL behind HAProxy); the app's own otherwise. */
+  site?: string;
 }
 
 export type SanRole = 'primary' | 'replica' | 'fenced';

@@ -8,6 +8,7 @@ import { drillExecutor } from '../../harness/load/k6/sequence';
 import { ledger } from '../../harness/verify/ledger';
 import { assembleResult, judgeGates, measureRun, type RunRecord } from '../../harness/runner/result';
 import type { ScheduledFault } from '../../harness/runner/faults';
+import { FAULT_KINDS } from '../../model/faults';
 
 /**
  * A result of a shipped drill without running it (seconds, not minutes): the drill's own schedule,
@@ -24,7 +25,7 @@ export function syntheticResult(drill: Drill, file: string): DrillResult {
   const random = seededRandom(drill.seed);
   const broken = drill.estate.failover.promotion === 'broken';
   const faults: ScheduledFault[] = drill.faults.map((f, i) => {
-    const kind = (['power_cut', 'power_flap', 'storage_cut', 'network', 'freeze', 'failback'] as const).find((k) => f[k] !== undefined)!;
+    const kind = FAULT_KINDS.find((k) => f[k] !== undefined)!;
     const lasts = f.restore_after ?? f.duration;
     return {
       index: i,

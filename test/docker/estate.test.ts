@@ -48,8 +48,8 @@ describeDocker('estate on the docker runtime', () => {
     expect(dc1San.Mounts.map((m) => [m.Name, m.Destination])).toEqual([[`blackstart-${e.id}-dc1-san`, '/data']]);
     // Components reach one another by container name, through the proxies.
     const proxies = (await json(`${e.endpoints.proxyApi}/proxies`)) as Record<string, { upstream: string; listen: string }>;
-    expect(proxies['dc1-san'].upstream).toBe(`blackstart-${e.id}-dc1-san:${e.topology.sites.dc1.san}`);
-    expect(proxies.frontdoor.listen).toBe(`0.0.0.0:${e.topology.proxies.frontdoor}`);
+    expect(proxies['dc1-san'].upstream).toBe(`blackstart-${e.id}-dc1-san:${e.ports!['dc1-san'].app}`);
+    expect(proxies.frontdoor.listen).toBe(`0.0.0.0:${new URL(e.endpoints.services.booking).port}`);
   });
 
   it('serves through the front door and its proxy from the host', async () => {

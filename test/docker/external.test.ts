@@ -41,7 +41,7 @@ const withEstate = (estate: unknown): Drill => {
 
 /** The estate block of a system blackstart did not start: its URLs, and hooks that kill and start its containers. */
 function externalBlock(system: CliEstate) {
-  const t = system.topology;
+  const p = system.ports;
   const url = (port: number, path = '') => `http://127.0.0.1:${port}${path}`;
   const siteContainers = ['san', 'pas', 'booking', 'theatre'].map((c) => `\${prefix}-\${site}-${c}`);
   return {
@@ -50,12 +50,12 @@ function externalBlock(system: CliEstate) {
       sites: ['dc1', 'dc2'],
       allowed_hosts: ['127.0.0.1'],
       // The system's front door itself: blackstart's proxy goes in front of it (the link `frontdoor`).
-      services: { pas: url(t.frontdoor, '/pas'), booking: url(t.frontdoor, '/booking'), theatre: url(t.frontdoor, '/theatre') },
+      services: { pas: url(p.frontdoor.http, '/pas'), booking: url(p.frontdoor.http, '/booking'), theatre: url(p.frontdoor.http, '/theatre') },
       proxy_clients: true,
-      controller: url(t.controller),
-      ledger: { san_admin: Object.fromEntries(SITES.map((s) => [s, url(t.sites[s].sanAdmin)])) },
+      controller: url(p.controller.http),
+      ledger: { san_admin: Object.fromEntries(SITES.map((s) => [s, url(p[`${s}-san`].admin)])) },
       vars: { prefix: system.prefix },
-      site_vars: Object.fromEntries(SITES.map((s) => [s, { pas_port: String(t.sites[s].apps.pas) }])),
+      site_vars: Object.fromEntries(SITES.map((s) => [s, { pas_port: String(p[`${s}-pas`].http) }])),
       hooks: {
         power_cut: {
           inject: { command: { path: 'docker', args: ['kill', ...siteContainers], timeout: '30s' } },

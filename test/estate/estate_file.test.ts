@@ -154,8 +154,8 @@ describe('estate files', () => {
       'entry.link: no link "customers" (links: dc1-store, dc2-store, dc1-app, dc2-app, clients)',
       'components.0.health: no port "sql" on dc1-store (ports: tcp)',
       'components.0.health: no port "sql" on dc2-store (ports: tcp)',
-      'components.1.env.SITE: unknown reference ${region} (references: ${site}, ${name}, ${port:...}, ${link:...}, ${host:...}, ${bind}, ${data}, ${env:...})',
-      'components.1.env.SITE: unknown reference ${region} (references: ${site}, ${name}, ${port:...}, ${link:...}, ${host:...}, ${bind}, ${data}, ${env:...})',
+      'components.1.env.SITE: unknown reference ${region} (references: ${site}, ${name}, ${port:...}, ${link:...}, ${host:...}, ${bind}, ${data}, ${env:...}, ${config:...}, ${proxy})',
+      'components.1.env.SITE: unknown reference ${region} (references: ${site}, ${name}, ${port:...}, ${link:...}, ${host:...}, ${bind}, ${data}, ${env:...}, ${config:...}, ${proxy})',
     ]);
   });
 

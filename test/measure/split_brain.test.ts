@@ -29,6 +29,9 @@ describe('split brain', () => {
   test('a clean failover: target 0', () => {
     const s = check(legit);
     expect(s).toMatchObject({ windowMs: 0, writes: 0, writesWhileFenced: 0, unknownSite: 0, episodes: [], splitWrites: [] });
+    // How long each site went on taking writes: dc1 stopped before the promotion.
+    expect(s.lastWrite.dc1).toBeLessThan(10_500);
+    expect(s.lastWrite.dc2).toBeGreaterThan(19_000);
     // Event times converted to the harness clock.
     expect(s.active).toEqual([
       { from: null, site: 'dc1' },

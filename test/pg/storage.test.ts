@@ -63,6 +63,18 @@ describeNeeding(postgresMissing(), 'PgStorage on PostgreSQL 15', () => {
     expect(next.versions).toEqual([2]);
     expect(next.seq).toBeGreaterThan(first.seq);
     expect(await storage.status()).toMatchObject({ role: 'primary', site: 'dc1', seq: next.seq, epoch: 1 });
+    // No nodes given: a commit does not say which site took it (the app's own is reported).
+    expect(next.site).toBeUndefined();
+  });
+
+  it('says which site’s node took a commit, by the port the server listens on (behind HAProxy, either site’s)', async () => {
+    const s = new PgStorage({ url: pg.url, timeoutMs: 3000, nodes: { dc1: pg.port + 1, dc2: pg.port } });
+    try {
+      const r = await s.commit({ writes: [{ table: 't', id: 'where', doc: {}, expectVersion: 0 }], idempotencyKey: 'where-1' });
+      expect(r.site).toBe('dc2');
+    } finally {
+      await s.close();
+    }
   });
 
   it('lets exactly one of many concurrent compare-and-set writes to one record through', async () => {

@@ -118,7 +118,7 @@ export function drillResult(): DrillResult {
       conflicting: [],
       unverified: [],
     },
-    splitBrain: { ...meta('split-brain definition'), windowMs: 0, writes: 0, writesWhileFenced: 0, unknownSite: 0, active: [{ from: null, site: 'dc1' }], episodes: [], splitWrites: [] },
+    splitBrain: { ...meta('split-brain definition'), windowMs: 0, writes: 0, writesWhileFenced: 0, unknownSite: 0, active: [{ from: null, site: 'dc1' }], episodes: [], lastWrite: {}, splitWrites: [] },
     paper: null,
     residue: [],
     phases: [],

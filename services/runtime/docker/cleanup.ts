@@ -12,7 +12,7 @@ import { dockerClient } from './images';
 export const LABELS = {
   /** The estate's id: every object of the estate. */
   estate: 'blackstart.estate',
-  /** dc1 / dc2: the site's containers and its SAN volume. */
+  /** dc1 / dc2: the site's containers and volumes (a `data: true` component's, e.g. its SAN's). */
   site: 'blackstart.site',
   /** proxy, dc1-san, dc1-pas, ..., controller, frontdoor. */
   component: 'blackstart.component',

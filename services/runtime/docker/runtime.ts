@@ -1,15 +1,16 @@
 /**
- * The docker runtime (docs/ARCHITECTURE.md § 3, § 4): every component a container, started with
- * testcontainers on a user-defined network of its own, the same topology and code as the process
- * runtime.
+ * The docker runtime (docs/ARCHITECTURE.md § 3, § 4, § 11): an estate file's estate (the regional
+ * one, estates/regional.yaml, when a drill names none), every component a container of its
+ * `docker` spec's image, started with testcontainers on a user-defined network of its own.
  *
  * - Network `blackstart-<id>`; containers `blackstart-<id>-<component>`, reached by one another
- *   by that name; every link through its proxy, as in the process runtime.
- * - Every component listens inside its container on the port the topology gives it; the ports the
- *   harness uses are published on `config.host` (127.0.0.1) under the same number, so the
- *   endpoints are those of the process runtime and survive a container restart.
- * - Each site's SAN keeps its array on a volume (`blackstart-<id>-<site>-san`, at /data): a
- *   power cut (docker kill) and a cold start (docker start) keep what the array had.
+ *   by that name (`${host:C}`); every link through its proxy, as in the process runtime.
+ * - Every component listens inside its container on the ports allocated to it; they are published
+ *   on `config.host` (127.0.0.1) under the same numbers, so the endpoints and health checks reach
+ *   them from the harness and survive a container restart.
+ * - `${data}` is /data in the container; the file's `files` are copied there before the first
+ *   start. A component with `data: true` has a volume there (`blackstart-<id>-<component>`): a
+ *   power cut (docker kill) and a cold start (docker start) keep what it had (the SANs' arrays).
  * - Proxies: the real Toxiproxy image where it is present locally, else the embedded server
  *   (the blackstart/proxy image); `estate.proxyServer` says which.
  * - Labels on every container, volume and network (cleanup.ts LABELS); there is no reaper
@@ -22,12 +23,14 @@ import { join, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
 import type { StartedTestContainer, WaitStrategy } from 'testcontainers';
 import { withTimeout } from '../../../lib/timeout';
-import type { FreezeUndo } from '../../../model/estate_record';
-import { parseEstateConfig, type EstateConfig, type EstateConfigInput } from '../../estate/config';
-import { componentSpecs, type ComponentSpec } from '../../estate/components';
-import { SITES, type Site } from '../../estate/topology';
-import type { Estate } from '../runtime';
-import { assembleEstate, layOutEstate, recordFields, SpecComponent, startInOrder, waitHealthy, writeEstateRecord, type RuntimeComponent } from '../shared';
+import type { Site } from '../../../model/estate';
+import { estateRecordFile, type FreezeUndo } from '../../../model/estate_record';
+import type { EstateConfig } from '../../estate/config';
+import { configValues } from '../../estate/config_refs';
+import { render, type EstatePlan, type PlannedComponent } from '../../estate/estate_file';
+import { allocatePorts, checkSites, plannedEndpoints, plannedProxies, plannedSiteLinks, plannedSites } from '../planned';
+import type { ComponentHandle, Estate } from '../runtime';
+import { estateLookups, newEstateId, waitHealthy, waitServing, waitTcp, writeEstateRecord } from '../shared';
 import { LABELS, removeLeftovers, trackEstate, untrackEstate } from './cleanup';
 import { CODE_LABEL, currentCode, dockerClient, ESTATE_IMAGE, imageLabels, PROXY_IMAGE, TOXIPROXY_IMAGE } from './images';
 
@@ -44,13 +47,15 @@ export interface DockerStartOptions {
 
 /** Paths inside the containers. */
 const PROXY_CONFIG = '/etc/blackstart/proxies.json';
-const SAN_DATA = '/data';
-// The controller's state lives in its container's own file system: kept across a restart of the container.
-const CONTROLLER_STATE = '/tmp/controller.json';
+/** `${data}`: a component's files, and its volume when it keeps data across a power cut. */
+const DATA = '/data';
 
 export const containerName = (estateId: string, component: string) => `blackstart-${estateId}-${component}`;
 export const networkName = (estateId: string) => `blackstart-${estateId}`;
-export const volumeName = (estateId: string, site: Site) => `blackstart-${estateId}-${site}-san`;
+export const volumeName = (estateId: string, component: string) => `blackstart-${estateId}-${component}`;
+
+/** How the harness knows a component is up: an HTTP URL answering 2xx, or a TCP port accepting (both on its published ports). */
+type Health = { url: string } | { tcp: { host: string; port: number } };
 
 /** testcontainers needs the reaper's image from a registry; here the runtime cleans up itself. */
 function disableReaper(log: (l: string) => void): void {
@@ -106,7 +111,7 @@ class HealthEndpointWait implements WaitStrategy {
   private timeoutSet = false;
 
   constructor(
-    private readonly url: string,
+    private readonly health: Health,
     private readonly docker: Dockerode,
   ) {}
 
@@ -123,19 +128,20 @@ class HealthEndpointWait implements WaitStrategy {
   }
 
   async waitUntilReady(container: Dockerode.Container): Promise<void> {
-    await waitContainerHealthy(this.docker, container.id, this.url, this.timeoutMs);
+    await waitContainerHealthy(this.docker, container.id, this.health, this.timeoutMs);
   }
 }
 
-/** Polls a health endpoint while the container runs; a failure carries the container's log tail. */
-async function waitContainerHealthy(docker: Dockerode, container: string, url: string, timeoutMs: number): Promise<void> {
+/** Polls a health check while the container runs; a failure carries the container's log tail. */
+async function waitContainerHealthy(docker: Dockerode, container: string, health: Health, timeoutMs: number): Promise<void> {
   const alive = throttled(async () => (await docker.getContainer(container).inspect()).State.Running);
-  await waitHealthy(url, timeoutMs, alive, () => 'the container exited during start-up').catch(async (e: Error) => {
+  const check = 'url' in health ? waitHealthy(health.url, timeoutMs, alive, () => 'the container exited during start-up') : waitTcp(health.tcp, timeoutMs, () => true);
+  await check.catch(async (e: Error) => {
     throw new Error(`${e.message}; its log:\n${await logTail(docker, container)}`);
   });
 }
 
-class DockerComponent extends SpecComponent implements RuntimeComponent {
+class DockerComponent implements ComponentHandle {
   containerId: string | undefined;
   private state: 'new' | 'running' | 'killed' | 'removed' = 'new';
   frozen = false;
@@ -143,15 +149,15 @@ class DockerComponent extends SpecComponent implements RuntimeComponent {
   private pending: Promise<unknown> = Promise.resolve();
 
   constructor(
-    spec: ComponentSpec,
+    readonly name: string,
+    readonly site: Site | undefined,
+    private readonly health: Health,
     readonly container: string,
     private readonly docker: Dockerode,
     private readonly create: () => Promise<StartedTestContainer>,
     private readonly readyTimeoutMs: number,
     private readonly log: (line: string) => void,
-  ) {
-    super(spec);
-  }
+  ) {}
 
   get id() {
     return this.running ? this.containerId : undefined;
@@ -185,7 +191,7 @@ class DockerComponent extends SpecComponent implements RuntimeComponent {
     await this.queue('start', () => this.docker.getContainer(this.container).start());
     this.state = 'running';
     this.frozen = false;
-    await waitContainerHealthy(this.docker, this.container, this.spec.healthUrl, this.readyTimeoutMs).catch((e: Error) => {
+    await waitContainerHealthy(this.docker, this.container, this.health, this.readyTimeoutMs).catch((e: Error) => {
       throw new Error(`${this.name}: ${e.message}`);
     });
   }
@@ -253,16 +259,20 @@ async function saveLogs(docker: Dockerode, components: DockerComponent[], dir: s
 
 
 /**
- * Starts the estate on Docker and waits for it to serve through the front door. On any failure
- * removes everything it created (containers, volumes, network: by the estate's label) and
- * reports the failing component's log tail.
+ * Starts an estate file's estate on Docker and waits for it to serve through its entry. On any
+ * failure removes everything it created (containers, volumes, network: by the estate's label)
+ * and reports the failing component's log tail.
  */
-export async function startDockerEstate(input: EstateConfigInput = {}, options: DockerStartOptions = {}): Promise<Estate> {
-  const config: EstateConfig = { ...parseEstateConfig(input), runtime: 'docker' };
+export async function startDockerEstate(input: EstateConfig, plan: EstatePlan, options: DockerStartOptions = {}): Promise<Estate> {
+  const config: EstateConfig = { ...input, runtime: 'docker' };
   if (!isIP(config.host)) throw new Error(`runtime docker: host must be an IP address to publish the estate's ports on (got ${config.host})`);
+  for (const c of plan.components) {
+    if (!c.spec.docker) throw new Error(`${plan.file}: component ${c.name} has no docker spec (an image and its command): it cannot run on the docker runtime`);
+  }
+  checkSites(plan);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(config, options);
+      return await startOnce(config, plan, options);
     } catch (e) {
       // Picked ports are free when picked, and bound by the daemon seconds later: another process
       // may take one meanwhile. The failed start removed everything; pick other ports (not with
@@ -274,20 +284,24 @@ export async function startDockerEstate(input: EstateConfigInput = {}, options: 
   }
 }
 
-async function startOnce(config: EstateConfig, options: DockerStartOptions): Promise<Estate> {
+async function startOnce(config: EstateConfig, plan: EstatePlan, options: DockerStartOptions): Promise<Estate> {
   const log = options.log ?? (() => {});
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
   disableReaper(log);
   const { GenericContainer } = await import('testcontainers');
   const docker = await dockerClient();
 
-  // The images: present, and built from the code as it is (else the estate would run other code).
+  // The images: present (an estate start never pulls), and blackstart's built from the code as it
+  // is (else the estate would run other code).
   const images = { estate: options.images?.estate ?? ESTATE_IMAGE, proxy: options.images?.proxy ?? PROXY_IMAGE };
+  const imageOf = (c: PlannedComponent) => (c.spec.docker!.image === ESTATE_IMAGE ? images.estate : c.spec.docker!.image);
   const root = resolve(__dirname, '..', '..', '..', ...(__filename.endsWith('.js') ? ['..'] : []));
-  for (const [kind, name] of Object.entries(images) as ['estate' | 'proxy', string][]) {
+  for (const name of new Set([images.proxy, ...plan.components.map(imageOf)])) {
     const labels = await imageLabels(docker, name);
-    if (!labels) throw new Error(`image ${name} not found: run \`blackstart images build\` first`);
-    const code = currentCode(root, kind);
+    const ours = name === images.estate || name === images.proxy;
+    if (!labels) throw new Error(ours ? `image ${name} not found: run \`blackstart images build\` first` : `image ${name} not found: build or load it on this Docker host first (an estate start never pulls)`);
+    const kind = name === images.estate ? 'estate' : name === images.proxy ? 'proxy' : undefined;
+    const code = kind && currentCode(root, kind);
     if (code && labels[CODE_LABEL] && labels[CODE_LABEL] !== code) log(`warning: ${name} was built from other code than dist/ holds now: run \`blackstart images build\``);
   }
   const wantToxiproxy = options.proxyServer ?? 'auto';
@@ -296,51 +310,43 @@ async function startOnce(config: EstateConfig, options: DockerStartOptions): Pro
   const proxyServer = toxiproxyPresent ? { kind: 'toxiproxy' as const, image: TOXIPROXY_IMAGE } : { kind: 'embedded' as const, image: images.proxy };
   log(`proxies: ${proxyServer.kind === 'toxiproxy' ? `the real Toxiproxy (${TOXIPROXY_IMAGE})` : `the embedded Toxiproxy-compatible server (${images.proxy}; ${TOXIPROXY_IMAGE} is not present locally)`}`);
 
+  const id = newEstateId();
+  const stateRoot = resolve(options.stateRoot ?? '.blackstart/estates');
+  const dataDir = resolve(config.data_dir ?? join(stateRoot, id));
+  mkdirSync(join(dataDir, 'logs'), { recursive: true });
+  const recordFile = estateRecordFile(dataDir);
   // Ports below the ephemeral range (32768+ on Linux): the daemon binds them seconds after they
   // were found free, and an outgoing connection could take an ephemeral one meanwhile.
-  const layout = await layOutEstate(config, options.stateRoot, (id) => ({ bind: '0.0.0.0', hostOf: (c) => containerName(id, c), portRange: [10000, 20000] }));
-  const { id, stateRoot, dataDir, recordFile, topology, proxies } = layout;
-  const specs = componentSpecs(config, topology, { proxyConfig: PROXY_CONFIG, sanDataDir: () => SAN_DATA, controllerState: CONTROLLER_STATE });
+  const allocated = await allocatePorts(plan, config, [10000, 20000]);
+  const proxies = plannedProxies(plan, allocated, '0.0.0.0', (c) => containerName(id, c));
+  writeFileSync(join(dataDir, 'proxies.json'), JSON.stringify(proxies, null, 2));
+  const endpoints = plannedEndpoints(plan, config.host, allocated);
+  const settings = configValues(config);
   const network = networkName(id);
-  const volumes = SITES.map((s) => volumeName(id, s));
+  const withData = plan.components.filter((c) => c.spec.data);
+  const volumes = withData.map((c) => volumeName(id, c.name));
   const baseLabels = { [LABELS.estate]: id, [LABELS.root]: stateRoot, [LABELS.harness]: String(process.pid) };
+  const names = ['proxy', ...plan.components.map((c) => c.name)];
   // The record first: a harness killed during the start leaves something `blackstart down` finds.
   writeEstateRecord({
-    ...recordFields(layout),
+    id,
+    dataDir,
+    startedAt: new Date().toISOString(),
+    harnessPid: process.pid,
+    endpoints,
     runtime: 'docker',
     pids: {},
     root: stateRoot,
     network,
     volumes,
-    containers: Object.fromEntries(specs.map((s) => [s.name, containerName(id, s.name)])),
+    containers: Object.fromEntries(names.map((n) => [n, containerName(id, n)])),
     proxyServer,
   });
   trackEstate(id, recordFile);
 
-  /** The ports of a component the harness reaches: published on the host under the same number. */
-  const published = (spec: ComponentSpec): number[] => {
-    switch (spec.kind) {
-      case 'proxy':
-        return [topology.proxyApi, ...Object.values(topology.proxies)];
-      case 'san':
-        return [topology.sites[spec.site].sanAdmin];
-      case 'app':
-        return [spec.options.port];
-      case 'controller':
-        return [topology.controller];
-      case 'frontdoor':
-        return [topology.frontdoor];
-    }
-  };
-
-  const containerFor = (spec: ComponentSpec) => {
-    const name = containerName(id, spec.name);
-    const ports = published(spec);
-    const labels: Record<string, string> = { ...baseLabels, [LABELS.component]: spec.name, ...(spec.site ? { [LABELS.site]: spec.site } : {}) };
-    const realToxiproxy = spec.kind === 'proxy' && proxyServer.kind === 'toxiproxy';
-    const image = spec.kind === 'proxy' ? proxyServer.image : images.estate;
-    const command = realToxiproxy ? ['-host', '0.0.0.0', '-port', String(topology.proxyApi), '-config', PROXY_CONFIG] : [spec.kind, JSON.stringify(spec.options)];
-    const c = new (class extends GenericContainer {
+  const containerFor = (name: string, site: Site | undefined, image: string, command: string[], ports: number[], health: Health) => {
+    const labels: Record<string, string> = { ...baseLabels, [LABELS.component]: name, ...(site ? { [LABELS.site]: site } : {}) };
+    return new (class extends GenericContainer {
       /** Published on the configured host only (127.0.0.1 by default), never on every interface. */
       publishOn(host: string, list: number[]): this {
         this.withExposedPorts(...list.map((p) => ({ container: p, host: p })));
@@ -348,19 +354,61 @@ async function startOnce(config: EstateConfig, options: DockerStartOptions): Pro
         return this;
       }
     })(image)
-      .withName(name)
+      .withName(containerName(id, name))
       .withNetworkMode(network)
       .withLabels(labels)
       .withCommand(command)
       .publishOn(config.host, ports)
-      .withWaitStrategy(new HealthEndpointWait(spec.healthUrl, docker))
+      .withWaitStrategy(new HealthEndpointWait(health, docker))
       .withStartupTimeout(readyTimeoutMs);
-    if (spec.kind === 'san') c.withBindMounts([{ source: volumeName(id, spec.site), target: SAN_DATA, mode: 'rw' }]);
-    if (spec.kind === 'proxy') c.withCopyContentToContainer([{ content: JSON.stringify(proxies), target: PROXY_CONFIG }]);
-    return c;
   };
+  const componentLog = (l: string) => (options.log ?? ((x: string) => process.stderr.write(`blackstart: ${x}\n`)))(l);
 
-  const components = specs.map((spec) => new DockerComponent(spec, containerName(id, spec.name), docker, () => containerFor(spec).start(), readyTimeoutMs, (l) => (options.log ?? ((x: string) => process.stderr.write(`blackstart: ${x}\n`)))(l)));
+  // The proxy server: every link, created at its start from proxies.json.
+  const proxyHealth: Health = { url: `http://${config.host}:${allocated.apiPort}/version` };
+  const proxyCommand =
+    proxyServer.kind === 'toxiproxy'
+      ? ['-host', '0.0.0.0', '-port', String(allocated.apiPort), '-config', PROXY_CONFIG]
+      : ['proxy', JSON.stringify({ host: '0.0.0.0', port: allocated.apiPort, config: PROXY_CONFIG })];
+  const proxy = new DockerComponent(
+    'proxy',
+    undefined,
+    proxyHealth,
+    containerName(id, 'proxy'),
+    docker,
+    () =>
+      containerFor('proxy', undefined, proxyServer.image, proxyCommand, [allocated.apiPort, ...Object.values(allocated.linkPorts)], proxyHealth)
+        .withCopyContentToContainer([{ content: JSON.stringify(proxies), target: PROXY_CONFIG }])
+        .start(),
+    readyTimeoutMs,
+    componentLog,
+  );
+  const byName = new Map<string, DockerComponent>();
+  for (const c of plan.components) {
+    const ports = allocated.ports[c.name];
+    const h = c.spec.health;
+    const health: Health = h.http ? { url: `http://${config.host}:${ports[h.http.port]}${h.http.path}` } : { tcp: { host: config.host, port: ports[h.tcp!.port] } };
+    const create = () => {
+      const rendered = render(plan, c, {
+        ports: allocated.ports,
+        linkPorts: allocated.linkPorts,
+        proxyHost: containerName(id, 'proxy'),
+        proxyApiPort: allocated.apiPort,
+        config: settings,
+        hostOf: (other) => containerName(id, other),
+        bind: '0.0.0.0',
+        dataDir: DATA,
+        env: process.env,
+      });
+      const container = containerFor(c.name, c.site as Site | undefined, imageOf(c), rendered.dockerCommand ?? [], Object.values(ports), health).withEnvironment(rendered.env);
+      if (c.spec.data) container.withBindMounts([{ source: volumeName(id, c.name), target: DATA, mode: 'rw' }]);
+      // Written before the first start; a restart (docker start) finds them where they were.
+      if (rendered.files.length) container.withCopyContentToContainer(rendered.files.map((f) => ({ content: f.content, target: `${DATA}/${f.name}` })));
+      return container.start();
+    };
+    byName.set(c.name, new DockerComponent(c.name, c.site as Site | undefined, health, containerName(id, c.name), docker, create, readyTimeoutMs, componentLog));
+  }
+  const components = [proxy, ...byName.values()];
 
   const removeAll = async (why: string) => {
     for (const c of components) c.markRemoved();
@@ -372,30 +420,43 @@ async function startOnce(config: EstateConfig, options: DockerStartOptions): Pro
 
   try {
     await docker.createNetwork({ Name: network, Driver: 'bridge', CheckDuplicate: true, Labels: baseLabels });
-    await Promise.all(volumes.map((name, i) => docker.createVolume({ Name: name, Labels: { ...baseLabels, [LABELS.site]: SITES[i] } })));
-    await startInOrder(components, (c) => c.launch(), {
-      endpoints: layout.endpoints,
-      readyTimeoutMs,
-      log,
-      failed: (name, reason) => new Error(`${name} did not start: ${(reason as Error).message}`),
-    });
+    await Promise.all(withData.map((c) => docker.createVolume({ Name: volumeName(id, c.name), Labels: { ...baseLabels, [LABELS.component]: c.name, ...(c.site ? { [LABELS.site]: c.site } : {}) } })));
+    const failed = (name: string, reason: unknown) => new Error(`${name} did not start: ${(reason as Error).message}`);
+    for (const group of [[proxy], ...plan.startOrder.map((g) => g.map((n) => byName.get(n)!))]) {
+      const started = await Promise.allSettled(group.map((c) => c.launch()));
+      const at = started.findIndex((r) => r.status === 'rejected');
+      if (at >= 0) throw failed(group[at].name, (started[at] as PromiseRejectedResult).reason);
+      log(`started ${group.map((c) => c.name).join(', ')}`);
+    }
+    if (plan.entry.ready !== undefined) await waitServing(endpoints, readyTimeoutMs, plan.entry.ready);
   } catch (e) {
     await removeAll('start failed').catch((err: Error) => log(`cleanup after a failed start: ${err.message}`));
     rmSync(recordFile, { force: true });
     throw e;
   }
 
-  return assembleEstate({
-    layout,
+  const sites = plannedSites(plan, byName, (c) => c.start());
+  let stopped = false;
+  return {
+    id,
     runtime: 'docker',
     config,
+    ports: allocated.ports,
+    endpoints,
+    dataDir,
     proxyServer,
     components,
-    start: (c) => c.start(),
-    restoreApps: 'together',
-    stop: () => removeAll('stopped'),
+    ...estateLookups(sites, new Map<string, ComponentHandle>(components.map((c) => [c.name, c]))),
+    siteLinks: plannedSiteLinks(plan),
+    readyPath: plan.entry.ready ?? null,
     watchPlatform: (onLost) => watchDaemon(docker, onLost),
-  });
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await removeAll('stopped');
+      rmSync(recordFile, { force: true });
+    },
+  };
 }
 
 /** The daemon asked every second; three unanswered pings in a row (about 3 s) and it is lost. */

@@ -15,7 +15,7 @@ import { estateRecordFile, type EstateEndpoints, type FreezeUndo } from '../../.
 import { hookEnvRefs, refusedUrl, type HookedFault, type HookStep } from '../../../model/hooks';
 import { SERVICES, SITES, type Site } from '../../../model/estate';
 import { externalComponents, hookVars, originOf, parseEstateConfig, type EstateConfig, type EstateConfigInput, type ExternalConfig } from '../../estate/config';
-import { freePorts, type Topology } from '../../estate/topology';
+import { freePorts } from '../../estate/topology';
 import { embeddedProxyProcess, type BuiltinProcessComponent, type StartOptions } from '../process/runtime';
 import type { ComponentHandle, Estate, EstateHooks, SiteHandle } from '../runtime';
 import { estateLookups, newEstateId, writeEstateRecord } from '../shared';
@@ -214,7 +214,6 @@ export async function startExternalEstate(input: EstateConfigInput, options: Sta
     id,
     runtime: 'external',
     config,
-    topology: externalTopology(config, apiPort, upstream ? frontdoorPort : undefined),
     endpoints,
     dataDir,
     proxyServer: { kind: 'embedded' },
@@ -231,24 +230,6 @@ export async function startExternalEstate(input: EstateConfigInput, options: Sta
       await proxy.terminate();
       rmSync(estateRecordFile(dataDir), { force: true });
     },
-  };
-}
-
-/**
- * The topology as far as blackstart knows it: its proxy's API and link. An external system's own
- * ports are not blackstart's (0: unknown).
- */
-function externalTopology(config: EstateConfig, apiPort: number, frontdoorPort: number | undefined): Topology {
-  const unknown = { san: 0, sanReplication: 0, sanAdmin: 0, apps: { pas: 0, booking: 0, theatre: 0 } };
-  return {
-    host: config.host,
-    bind: config.host,
-    hosts: { proxy: config.host },
-    proxyApi: apiPort,
-    controller: 0,
-    frontdoor: 0,
-    sites: { dc1: unknown, dc2: unknown },
-    proxies: frontdoorPort !== undefined ? { frontdoor: frontdoorPort } : {},
   };
 }
 

@@ -1,22 +1,24 @@
 import { execFileSync } from 'node:child_process';
 import { chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { SERVICES, SITES, type Site } from '../../../model/estate';
-import { estateRecordFile, type EstateEndpoints } from '../../../model/estate_record';
+import type { Site } from '../../../model/estate';
+import { estateRecordFile } from '../../../model/estate_record';
 import type { EstateConfig } from '../../estate/config';
+import { configValues } from '../../estate/config_refs';
 import { render, type EstatePlan, type PlannedComponent } from '../../estate/estate_file';
-import { freePorts, type Topology } from '../../estate/topology';
-import type { ComponentHandle, Estate, SiteHandle } from '../runtime';
-import { estateLookups, newEstateId, writeEstateRecord } from '../shared';
+import { allocatePorts, checkSites, plannedEndpoints, plannedProxies, plannedSiteLinks, plannedSites } from '../planned';
+import type { ComponentHandle, Estate } from '../runtime';
+import { estateLookups, newEstateId, waitServing, writeEstateRecord } from '../shared';
 import { embeddedProxyProcess, ProcessComponent, type ProcessLaunch, type StartOptions } from './runtime';
 import { COMPONENT_MARK } from './tree';
 
 /**
- * An estate file's estate (services/estate/estate_file.ts) on the process runtime: every component
- * a child process on 127.0.0.1 started from its `process` spec, every link a proxy of the embedded
- * server, started in the file's order. Faults follow the file: a power cut kills every component
- * of the site, a storage cut acts on the links to its `storage` components, a freeze stops one
- * component (docs/ARCHITECTURE.md § 11).
+ * The process runtime: an estate file's estate (services/estate/estate_file.ts; the regional one,
+ * estates/regional.yaml, when a drill names none), every component a child process on 127.0.0.1
+ * started from its `process` spec, every link a proxy of the embedded server, started in the
+ * file's order. Faults follow the file (services/runtime/planned.ts): a power cut kills every
+ * component of the site, a storage cut acts on the links to its `storage` components, a freeze
+ * stops one component (docs/ARCHITECTURE.md § 11).
  */
 export async function startPlannedEstate(config: EstateConfig, plan: EstatePlan, options: StartOptions = {}): Promise<Estate> {
   const log = options.log ?? (() => {});
@@ -24,36 +26,18 @@ export async function startPlannedEstate(config: EstateConfig, plan: EstatePlan,
   for (const c of plan.components) {
     if (!c.spec.process) throw new Error(`${plan.file}: component ${c.name} has no process spec: it cannot run on the process runtime`);
   }
-  const unknownSites = plan.sites.filter((s) => !(SITES as readonly string[]).includes(s));
-  if (unknownSites.length) throw new Error(`${plan.file}: sites ${unknownSites.join(', ')}: this version drills the sites ${SITES.join(' and ')}`);
+  checkSites(plan);
 
   const id = newEstateId();
   const dataDir = resolve(config.data_dir ?? join(resolve(options.stateRoot ?? '.blackstart/estates'), id));
   mkdirSync(join(dataDir, 'logs'), { recursive: true });
 
-  // Ports: the proxy API, each link's listen port, each component's `auto` ports (below the ephemeral range).
-  const autoPorts = plan.components.flatMap((c) => Object.entries(c.spec.ports).filter(([, p]) => p === 'auto').map(([name]) => ({ c: c.name, name })));
-  const picked = await freePorts(host, 1 + plan.links.length + autoPorts.length, [20000, 30000]);
-  const apiPort = picked[0];
-  const linkPorts = Object.fromEntries(plan.links.map((l, i) => [l.name, picked[1 + i]]));
-  const ports: Record<string, Record<string, number>> = Object.fromEntries(
-    plan.components.map((c) => [c.name, Object.fromEntries(Object.entries(c.spec.ports).filter(([, p]) => p !== 'auto') as [string, number][])]),
-  );
-  autoPorts.forEach((p, i) => (ports[p.c][p.name] = picked[1 + plan.links.length + i]));
-
-  const proxies = plan.links.map((l) => ({ name: l.name, listen: `${host}:${linkPorts[l.name]}`, upstream: `${host}:${ports[l.to.component][l.to.port]}` }));
+  const allocated = await allocatePorts(plan, config, [20000, 30000]);
+  const { apiPort } = allocated;
   const proxyConfig = join(dataDir, 'proxies.json');
-  writeFileSync(proxyConfig, JSON.stringify(proxies, null, 2));
-
-  const url = (port: number) => `http://${host}:${port}`;
-  const none = Object.fromEntries(SERVICES.map((s) => [s, ''])) as EstateEndpoints['services'];
-  const endpoints: EstateEndpoints = {
-    proxyApi: url(apiPort),
-    controller: '',
-    frontdoorAdmin: '',
-    services: { ...none, ...Object.fromEntries(Object.entries(plan.entry.services).map(([svc, path]) => [svc, `${url(linkPorts[plan.entry.link])}${path.replace(/\/$/, '')}`])) },
-    sites: Object.fromEntries(SITES.map((s) => [s, { sanAdmin: '', apps: none }])) as EstateEndpoints['sites'],
-  };
+  writeFileSync(proxyConfig, JSON.stringify(plannedProxies(plan, allocated, host, () => host), null, 2));
+  const endpoints = plannedEndpoints(plan, host, allocated);
+  const settings = configValues(config);
 
   const components: ProcessComponent[] = [];
   const writeRecord = () =>
@@ -70,7 +54,8 @@ export async function startPlannedEstate(config: EstateConfig, plan: EstatePlan,
   components.push(proxy);
   const byName = new Map<string, ProcessComponent>();
   for (const c of plan.components) {
-    const component = new ProcessComponent(c.name, c.site as Site | undefined, () => launchOf(plan, c, { estateId: id, dataDir, host, ports, linkPorts }), join(dataDir, 'logs', `${c.name}.log`), writeRecord);
+    const at = { estateId: id, dataDir, host, ports: allocated.ports, linkPorts: allocated.linkPorts, apiPort, settings };
+    const component = new ProcessComponent(c.name, c.site as Site | undefined, () => launchOf(plan, c, at), join(dataDir, 'logs', `${c.name}.log`), writeRecord);
     components.push(component);
     byName.set(c.name, component);
   }
@@ -85,6 +70,9 @@ export async function startPlannedEstate(config: EstateConfig, plan: EstatePlan,
       await Promise.all(group.map((name) => start(byName.get(name)!)));
       log(`started ${group.join(', ')}`);
     }
+    // Serving: every service ready through the entry (the regional estate: its SAN primary, the
+    // controller armed, the front door routing), so a drill's load starts on an estate that serves.
+    if (plan.entry.ready !== undefined) await waitServing(endpoints, Math.max(options.readyTimeoutMs ?? 30_000, 30_000), plan.entry.ready);
   } catch (e) {
     await stopAll();
     rmSync(estateRecordFile(dataDir), { force: true });
@@ -92,39 +80,19 @@ export async function startPlannedEstate(config: EstateConfig, plan: EstatePlan,
   }
   writeRecord();
 
-  const planned = new Map(plan.components.map((c) => [c.name, c]));
-  const sites = new Map<Site, SiteHandle>(
-    plan.sites.map((name) => {
-      const site = name as Site;
-      const processes = components.filter((c) => c.site === site);
-      const handle: SiteHandle = {
-        name: site,
-        processes,
-        powerCut: () => processes.forEach((c) => c.kill()),
-        // A cold start in the file's order: what a component starts after comes up first.
-        restore: async () => {
-          for (const group of plan.startOrder) {
-            await Promise.all(group.map((n) => byName.get(n)!).filter((c) => c.site === site && !c.running).map(start));
-          }
-        },
-      };
-      return [site, handle];
-    }),
-  );
-  const linksTo = (site: Site, storage: boolean) =>
-    plan.links.filter((l) => planned.get(l.to.component)?.site === site && (!storage || planned.get(l.to.component)?.role === 'storage')).map((l) => l.name);
+  const sites = plannedSites(plan, byName, start);
   let stopped = false;
   return {
     id,
     runtime: 'process',
     config,
-    topology: plannedTopology(host, apiPort, linkPorts),
+    ports: allocated.ports,
     endpoints,
     dataDir,
     proxyServer: { kind: 'embedded' },
     components,
     ...estateLookups(sites, new Map<string, ComponentHandle>(components.map((c) => [c.name, c]))),
-    siteLinks: (site) => ({ power: linksTo(site, false), storage: linksTo(site, true) }),
+    siteLinks: plannedSiteLinks(plan),
     readyPath: plan.entry.ready ?? null,
     stop: async () => {
       if (stopped) return;
@@ -139,10 +107,28 @@ export async function startPlannedEstate(config: EstateConfig, plan: EstatePlan,
 function launchOf(
   plan: EstatePlan,
   c: PlannedComponent,
-  at: { estateId: string; dataDir: string; host: string; ports: Record<string, Record<string, number>>; linkPorts: Record<string, number> },
+  at: {
+    estateId: string;
+    dataDir: string;
+    host: string;
+    ports: Record<string, Record<string, number>>;
+    linkPorts: Record<string, number>;
+    apiPort: number;
+    settings: Record<string, string>;
+  },
 ): ProcessLaunch {
   const dataDir = join(at.dataDir, 'components', c.name);
-  const rendered = render(plan, c, { ports: at.ports, linkPorts: at.linkPorts, proxyHost: at.host, hostOf: () => at.host, bind: at.host, dataDir, env: process.env });
+  const rendered = render(plan, c, {
+    ports: at.ports,
+    linkPorts: at.linkPorts,
+    proxyHost: at.host,
+    proxyApiPort: at.apiPort,
+    config: at.settings,
+    hostOf: () => at.host,
+    bind: at.host,
+    dataDir,
+    env: process.env,
+  });
   const user = c.spec.process!.user === undefined ? undefined : userIds(c.spec.process!.user);
   const health = c.spec.health;
   return {
@@ -174,10 +160,4 @@ function userIds(user: string): { uid: number; gid: number } {
   } catch {
     throw new Error(`user ${user} does not exist on this host (a component runs as it)`);
   }
-}
-
-/** The regional Topology's shape, for the few callers that read it: the proxy API and the links. */
-function plannedTopology(host: string, apiPort: number, linkPorts: Record<string, number>): Topology {
-  const none = { san: 0, sanReplication: 0, sanAdmin: 0, apps: { pas: 0, booking: 0, theatre: 0 } };
-  return { host, bind: host, hosts: {}, proxyApi: apiPort, controller: 0, frontdoor: 0, sites: { dc1: none, dc2: none }, proxies: linkPorts };
 }

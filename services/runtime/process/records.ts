@@ -53,7 +53,11 @@ export const processesGone = (record: PidRecord): boolean =>
 
 /** SIGCONT the pid a frozen component had. */
 export function thaw(step: Extract<FreezeUndo, { type: 'thaw' }>): { outcome: 'done' | 'already'; detail: string } {
+  // Read before anything is continued: the top process carries the mark too, and would read as
+  // not paused once the marked ones are.
   const state = processState(step.pid);
+  // Its processes outside the tree (re-parented), by the component's mark: stopped by the freeze too.
+  if (step.mark !== undefined) for (const p of processesWithEnv(COMPONENT_MARK, step.mark)) continueTree(p);
   if (state === undefined && !isAlive(step.pid)) return { outcome: 'already', detail: `${step.component} (pid ${step.pid}) is gone` };
   // SIGCONT does nothing to a process that is not stopped, so a reused pid comes to no harm.
   // The whole tree: a freeze stopped every process of the component.

@@ -2,10 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FreezeUndo } from '../../../model/estate_record';
-import { parseEstateConfig, type EstateConfigInput } from '../../estate/config';
-import { componentSpecs, type ComponentSpec } from '../../estate/components';
-import type { Estate } from '../runtime';
-import { assembleEstate, layOutEstate, recordFields, startInOrder, waitHealthy, waitTcp, writeEstateRecord, type RuntimeComponent } from '../shared';
+import type { ComponentSpec } from '../../estate/components';
+import { waitHealthy, waitTcp } from '../shared';
 import type { Site } from '../../estate/topology';
 import type { ComponentHandle } from '../runtime';
 import { COMPONENT_MARK, continueTree, killTree, processesWithEnv, processTree, stopTree } from './tree';
@@ -128,21 +126,39 @@ export class ProcessComponent implements ComponentHandle {
     this.frozen = false;
   }
 
+  /** SIGKILL to its processes named `name` (/proc/<pid>/comm), strays included; the rest go on. */
+  killProcess(name: string): number[] {
+    if (!this.running) throw new Error(`${this.name} is not running`);
+    const all = [...new Set([...processTree(this.child!.pid!), ...this.strays()])];
+    const named = all.filter((p) => commOf(p) === name);
+    if (named.length === 0) throw new Error(`${this.name} has no process named ${name} (its processes: ${[...new Set(all.map(commOf))].join(', ')})`);
+    for (const p of named) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+    return named;
+  }
+
+  /** Every process of it stopped, its strays too: Patroni's postmaster is re-parented to init, and a frozen node must not keep serving. */
   freeze(): void {
     if (!this.running) throw new Error(`${this.name} is not running`);
-    stopTree(this.child!.pid);
+    stopTree(this.child!.pid, this.strays());
     this.frozen = true;
   }
 
   thaw(): void {
     if (this.child && this.running && this.child.pid !== undefined) continueTree(this.child.pid);
+    for (const p of this.strays()) continueTree(p);
     this.frozen = false;
   }
 
   freezeUndo(): FreezeUndo[] {
     const pid = Number(this.id);
     // Not running now: a freeze will refuse, and there is nothing another process could thaw.
-    return Number.isInteger(pid) && pid > 0 ? [{ type: 'thaw', pid, component: this.name }] : [];
+    return Number.isInteger(pid) && pid > 0 ? [{ type: 'thaw', pid, component: this.name, ...(this.mark ? { mark: this.mark } : {}) }] : [];
   }
 
   private stopSignal: NodeJS.Signals = 'SIGTERM';
@@ -188,6 +204,15 @@ export class ProcessComponent implements ComponentHandle {
   }
 }
 
+/** The kernel's name of a process (/proc/<pid>/comm), '' when it is gone. */
+function commOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
 /** Alive and not a zombie (a killed child not yet reaped by its parent is gone for our purposes). */
 function processAlive(pid: number): boolean {
   try {
@@ -198,8 +223,11 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** A blackstart component of the regional estate, started from its spec (the runtime's shared code reads `spec`). */
-export class BuiltinProcessComponent extends ProcessComponent implements RuntimeComponent {
+/**
+ * A blackstart component started from its spec (services/main.ts): the estate's proxy server. The
+ * regional estate's other components are an estate file's (estates/regional.yaml, planned.ts).
+ */
+export class BuiltinProcessComponent extends ProcessComponent {
   constructor(
     readonly spec: ComponentSpec,
     logFile: string,
@@ -213,48 +241,4 @@ export class BuiltinProcessComponent extends ProcessComponent implements Runtime
 export function embeddedProxyProcess(host: string, port: number, proxyConfig: string, logDir: string, onPid: () => void): BuiltinProcessComponent {
   const spec: ComponentSpec = { name: 'proxy', kind: 'proxy', options: { host, port, config: proxyConfig }, healthUrl: `http://${host}:${port}/version` };
   return new BuiltinProcessComponent(spec, join(logDir, 'proxy.log'), onPid);
-}
-
-/**
- * The embedded default runtime: every component a child process on 127.0.0.1, every link through
- * the embedded proxy. Starts in dependency order and waits for the estate to serve through the
- * front door; on any failure stops what it started and reports the component's log tail.
- */
-export async function startProcessEstate(input: EstateConfigInput = {}, options: StartOptions = {}): Promise<Estate> {
-  const config = parseEstateConfig(input);
-  const log = options.log ?? (() => {});
-  // Ports below the ephemeral range: bound a moment after they are picked, they cannot be taken
-  // meanwhile by some other process's outgoing connection.
-  const layout = await layOutEstate(config, options.stateRoot, () => ({ bind: config.host, hostOf: () => config.host, portRange: [20000, 30000] }));
-  const { dataDir } = layout;
-  const components: BuiltinProcessComponent[] = [];
-  const writeRecord = () =>
-    writeEstateRecord({
-      ...recordFields(layout),
-      runtime: 'process',
-      pids: Object.fromEntries(components.map((c) => [c.name, c.id ? Number(c.id) : undefined])),
-    });
-  for (const spec of componentSpecs(config, layout.topology, dataDir)) components.push(new BuiltinProcessComponent(spec, join(dataDir, 'logs', `${spec.name}.log`), writeRecord));
-  const stopAll = async () => {
-    await Promise.all([...components].reverse().map((c) => c.terminate()));
-  };
-
-  try {
-    await startInOrder(components, (c) => c.start(options.readyTimeoutMs), { endpoints: layout.endpoints, readyTimeoutMs: options.readyTimeoutMs ?? 30_000, log });
-  } catch (e) {
-    await stopAll();
-    throw e;
-  }
-  writeRecord();
-
-  return assembleEstate({
-    layout,
-    runtime: 'process',
-    config,
-    proxyServer: { kind: 'embedded' },
-    components,
-    start: (c) => c.start(options.readyTimeoutMs),
-    restoreApps: 'one-by-one',
-    stop: stopAll,
-  });
 }
