@@ -4,6 +4,9 @@ import { join, resolve } from 'node:path';
 import { resultSchema, type DrillResult } from '../../model/result';
 import { processesMentioning, runCli } from '../helpers/drill';
 
+/** PostgreSQL backends of any Patroni estate's cluster still running. */
+export const postgresLeft = (): string[] => processesMentioning('postgres: blackstart');
+
 /** The shipped Patroni estate, for drill texts written in a test. */
 export const PATRONI_ESTATE = resolve(__dirname, '..', '..', 'estates', 'regional-patroni.yaml');
 
@@ -24,7 +27,7 @@ export interface PatroniRun {
  * postgres user, which runs PostgreSQL under it), then reads its result.json and logs, and removes
  * the directory. A run that ended in an error throws it with the end of the output.
  */
-export async function runPatroniDrill(drill: string, args: string[] = []): Promise<PatroniRun> {
+export async function runPatroniDrill(drill: string, args: string[] = [], options: { alone?: boolean } = {}): Promise<PatroniRun> {
   const dir = mkdtempSync(join(tmpdir(), 'blackstart-patroni-'));
   chmodSync(dir, 0o755);
   try {
@@ -42,8 +45,10 @@ export async function runPatroniDrill(drill: string, args: string[] = []): Promi
     };
     for (const c of ['dc1-db', 'dc2-db']) log(c);
     const dcs = JSON.parse(readFileSync(join(logs, estateDir, 'components', 'dc2-db', 'pg', 'patroni.dynamic.json'), 'utf8')) as Record<string, unknown>;
-    // Backends rename themselves ("postgres: blackstart: ..."), so they are looked for by the cluster's name.
-    const leftovers = [...processesMentioning(dir), ...processesMentioning('postgres: blackstart')];
+    // Its own processes, by its directory. Backends rename themselves ("postgres: blackstart: ..."),
+    // so they can be told apart only by the cluster's name, which every run shares: with drills run
+    // side by side, the caller looks for them once all have ended (postgresLeft).
+    const leftovers = [...processesMentioning(dir), ...(options.alone === false ? [] : postgresLeft())];
     return { result, code, output: cli.output(), log, dcs, leftovers };
   } finally {
     if (!process.env.BLACKSTART_KEEP_TEST_DIR) rmSync(dir, { recursive: true, force: true });

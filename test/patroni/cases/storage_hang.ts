@@ -1,7 +1,4 @@
-import { describeNeeding, patroniMissing } from '../helpers/postgres';
-import { PATRONI_ESTATE, runPatroniDrill } from './drill_run';
-
-jest.setTimeout(180_000);
+import { PATRONI_ESTATE, type PatroniRun } from '../drill_run';
 
 /**
  * drills/patroni-storage-hang.yaml, shortened: dc1-db frozen whole (Patroni, the postmaster
@@ -27,9 +24,10 @@ gates:
 settle: 2s
 `;
 
-describeNeeding(patroniMissing(), 'the Patroni estate when the primary’s node hangs (process runtime)', () => {
-  it('fails over to dc2 within the ttl, and reports what the thaw did', async () => {
-    const run = await runPatroniDrill(DRILL);
+export const storageHang = {
+  title: 'the Patroni estate when the primary’s node hangs: fails over to dc2 within the ttl, and reports what the thaw did',
+  drill: DRILL,
+  check(run: PatroniRun): void {
     const { result } = run;
     const hang = result.faults[0];
     expect(hang).toMatchObject({ name: 'dc1-db-hangs', kind: 'freeze', error: null, revertError: null });
@@ -62,5 +60,5 @@ describeNeeding(patroniMissing(), 'the Patroni estate when the primary’s node 
     }
     expect(result.residue).toEqual([]);
     expect(run.leftovers).toEqual([]);
-  });
-});
+  },
+};

@@ -1,7 +1,4 @@
-import { describeNeeding, patroniMissing } from '../helpers/postgres';
-import { PATRONI_ESTATE, runPatroniDrill } from './drill_run';
-
-jest.setTimeout(180_000);
+import { PATRONI_ESTATE, type PatroniRun } from '../drill_run';
 
 /**
  * drills/patroni-async-loss.yaml, shortened: the Patroni estate in async mode (the estate file's
@@ -25,9 +22,10 @@ gates:
 settle: 2s
 `;
 
-describeNeeding(patroniMissing(), 'the Patroni estate in async mode, replication stalled before a power cut (process runtime)', () => {
-  it('promotes dc2 within the lag bound, loses the writes of the stall, lists them and fails the gate', async () => {
-    const run = await runPatroniDrill(DRILL);
+export const asyncLoss = {
+  title: 'the Patroni estate in async mode, replication stalled before a power cut: promotes dc2 within the lag bound, loses the writes of the stall, lists them and fails the gate',
+  drill: DRILL,
+  check(run: PatroniRun): void {
     const { result } = run;
     expect(run.dcs).toMatchObject({ synchronous_mode: false, maximum_lag_on_failover: 1048576 });
     expect(run.log('dc2-db')).toMatch(/promoted self to leader/);
@@ -61,5 +59,5 @@ describeNeeding(patroniMissing(), 'the Patroni estate in async mode, replication
     expect([result.verdict, run.code]).toEqual(['failed', 1]);
     expect(result.residue).toEqual([]);
     expect(run.leftovers).toEqual([]);
-  });
-});
+  },
+};

@@ -1,7 +1,4 @@
-import { describeNeeding, patroniMissing } from '../helpers/postgres';
-import { PATRONI_ESTATE, runPatroniDrill } from './drill_run';
-
-jest.setTimeout(180_000);
+import { PATRONI_ESTATE, type PatroniRun } from '../drill_run';
 
 /**
  * drills/patroni-agent-dies.yaml, shortened: Patroni alone is killed on dc1 (kill_process), its
@@ -23,9 +20,10 @@ gates:
 settle: 2s
 `;
 
-describeNeeding(patroniMissing(), 'the Patroni estate when only the primary’s Patroni dies (process runtime)', () => {
-  it('finds the writes dc1 acknowledged after dc2 was promoted, and loses them to the rewind', async () => {
-    const run = await runPatroniDrill(DRILL);
+export const agentDies = {
+  title: 'the Patroni estate when only the primary’s Patroni dies: finds the writes dc1 acknowledged after dc2 was promoted, and loses them to the rewind',
+  drill: DRILL,
+  check(run: PatroniRun): void {
     const { result } = run;
     const killed = result.faults[0];
     expect(killed).toMatchObject({ name: 'dc1-patroni-dies', kind: 'kill_process', error: null, revertError: null });
@@ -52,5 +50,5 @@ describeNeeding(patroniMissing(), 'the Patroni estate when only the primary’s 
     expect([result.verdict, run.code]).toEqual(['failed', 1]);
     expect(result.residue).toEqual([]);
     expect(run.leftovers).toEqual([]);
-  });
-});
+  },
+};

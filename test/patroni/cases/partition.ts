@@ -1,7 +1,4 @@
-import { describeNeeding, patroniMissing } from '../helpers/postgres';
-import { PATRONI_ESTATE, runPatroniDrill } from './drill_run';
-
-jest.setTimeout(180_000);
+import { PATRONI_ESTATE, type PatroniRun } from '../drill_run';
 
 /**
  * drills/patroni-partition.yaml, shortened: dc1's Patroni cut off from every etcd member and dc2
@@ -25,9 +22,10 @@ gates:
 settle: 2s
 `;
 
-describeNeeding(patroniMissing(), 'the Patroni estate when the primary’s node is partitioned from the DCS (process runtime)', () => {
-  it('demotes dc1 before dc2 is promoted: no split-brain write, none lost', async () => {
-    const run = await runPatroniDrill(DRILL);
+export const partition = {
+  title: 'the Patroni estate when the primary’s node is partitioned from the DCS: demotes dc1 before dc2 is promoted: no split-brain write, none lost',
+  drill: DRILL,
+  check(run: PatroniRun): void {
     const { result } = run;
     const cut = Math.min(...result.faults.map((f) => f.appliedAtMs!));
     const events = result.controllerEvents;
@@ -49,5 +47,5 @@ describeNeeding(patroniMissing(), 'the Patroni estate when the primary’s node 
     expect([result.verdict, run.code]).toEqual(['passed', 0]);
     expect(result.residue).toEqual([]);
     expect(run.leftovers).toEqual([]);
-  });
-});
+  },
+};
