@@ -146,13 +146,17 @@ describe('SAN: durable store, sync/async replication, promotion and rejoin', () 
     expect((err as StorageUnavailable).indeterminate).toBe(true);
   });
 
-  it('a replica refuses app traffic; after promotion the old primary rejoins as replica and drops its divergent tail', async () => {
+  /**
+   * Two async SANs, dc1 primary: 'a' replicated, then the WAN cut and 'lost' written at dc1 only,
+   * dc2 promoted (epoch 2) and 'b' written there. `meanwhile` runs once both are up.
+   */
+  async function divergedAfterFailover(meanwhile: (c2: ReturnType<typeof client>) => Promise<void> = async () => {}) {
     await startSan('dc1', 'async');
     await startSan('dc2', 'async');
     const c1 = client('dc1');
     const c2 = client('dc2');
     await until(async () => (await c1.status().catch(() => undefined))?.role === 'primary');
-    await expect(c2.commit(write('x', 'kx', 0))).rejects.toBeInstanceOf(StorageUnavailable);
+    await meanwhile(c2);
     await c1.commit(write('a', 'ka', 0));
     await until(async () => (await admin('dc2', '/status')).seq === 1);
     // dc1 writes one more that never reaches dc2 (WAN down), then dc2 is promoted.
@@ -163,6 +167,11 @@ describe('SAN: durable store, sync/async replication, promotion and rejoin', () 
     await admin('dc2', '/promote', { epoch: 2 });
     await until(async () => (await c2.status()).role === 'primary' && (await admin('dc1', '/status')).role === 'replica');
     await c2.commit(write('b', 'kb', 0));
+    return { c1, c2 };
+  }
+
+  it('a replica refuses app traffic; after promotion the old primary rejoins as replica and drops its divergent tail', async () => {
+    const { c1 } = await divergedAfterFailover(async (c2) => expect(c2.commit(write('x', 'kx', 0))).rejects.toBeInstanceOf(StorageUnavailable));
     // Replication now flows dc2 -> dc1.
     await fetch(`${proxy.url}/proxies/replication`, { method: 'POST', body: JSON.stringify({ enabled: true, upstream: `127.0.0.1:${ports.dc1.repl}` }) });
     await until(async () => ((await admin('dc2', '/replication')).sender as { peerSeq: number }).peerSeq === 2);
@@ -181,20 +190,7 @@ describe('SAN: durable store, sync/async replication, promotion and rejoin', () 
     // Found by bench/soak.ts (async, a WAN delay): the primary counted the rejoining replica's own
     // (divergent) seq as acknowledged the moment it said hello, so the replica looked caught up
     // while its divergent writes were still there, and a failover then brought them back.
-    await startSan('dc1', 'async');
-    await startSan('dc2', 'async');
-    const c1 = client('dc1');
-    const c2 = client('dc2');
-    await until(async () => (await c1.status().catch(() => undefined))?.role === 'primary');
-    await c1.commit(write('a', 'ka', 0));
-    await until(async () => (await admin('dc2', '/status')).seq === 1);
-    await fetch(`${proxy.url}/proxies/replication`, { method: 'POST', body: JSON.stringify({ enabled: false }) });
-    await c1.commit(write('lost', 'klost', 0));
-    roles.dc1 = { role: 'replica', epoch: 2 };
-    roles.dc2 = { role: 'primary', epoch: 2 };
-    await admin('dc2', '/promote', { epoch: 2 });
-    await until(async () => (await c2.status()).role === 'primary' && (await admin('dc1', '/status')).role === 'replica');
-    await c2.commit(write('b', 'kb', 0));
+    await divergedAfterFailover();
     // The rejoin over a slow WAN: the snapshot takes 800 ms to arrive.
     await fetch(`${proxy.url}/proxies/replication/toxics`, { method: 'POST', body: JSON.stringify({ type: 'latency', stream: 'upstream', attributes: { latency: 800 } }) });
     await fetch(`${proxy.url}/proxies/replication`, { method: 'POST', body: JSON.stringify({ enabled: true, upstream: `127.0.0.1:${ports.dc1.repl}` }) });
