@@ -59,7 +59,10 @@ function ledgerLines(r: DrillResult, c: Palette): string[] {
   if (!l) return ['Writes: not read back'];
   const { lost, acknowledged, duplicated, conflicting } = l.counts;
   const extra = [duplicated && `${duplicated} duplicated`, conflicting && `${conflicting} conflicting`].filter(Boolean).join(', ');
-  const head = `Lost writes: ${lost} of ${acknowledged} acknowledged${lost ? ` (RPO ${duration(l.rpo.ms)})` : ''}${extra ? `; ${extra}` : ''}`;
+  // As summary.md says it (§ 7.10): writes acknowledged after the fault are lost but cannot make RPO
+  // positive, so an RPO of 0 ms beside them must say why (a split brain's writes, rewound away).
+  const after = l.rpo.lostAckedAfterFault > 0 ? `; ${l.rpo.lostAckedAfterFault} of the lost acknowledged after the fault, not counted in it` : '';
+  const head = `Lost writes: ${lost} of ${acknowledged} acknowledged${lost ? ` (RPO ${duration(l.rpo.ms)}${after})` : ''}${extra ? `; ${extra}` : ''}`;
   const out = [lost || extra ? c.red(head) : head];
   for (const e of l.lost.slice(0, MAX_LOST)) out.push(`  ${e.key} ${e.op ?? ''} acknowledged ${offsetOrNone(sinceStart(r, e.tAck), 'never')} (${e.reason})`);
   more(out, l.lost.length - MAX_LOST, 'lost writes');

@@ -27,6 +27,12 @@ describe('terminalSummary', () => {
     expect(lines[lines.length - 1]).toBe('Reports in blackstart-reports/backup-does-not-come-up-20250301T100000: result.json, junit.xml, summary.md, report.html');
   });
 
+  it('says why an RPO of 0 ms stands beside lost writes: they were acknowledged after the fault (a split brain)', () => {
+    const r = drillResult();
+    r.ledger!.rpo = { ...r.ledger!.rpo, ms: 0, lostAckedAfterFault: 1 };
+    expect(terminalSummary(r)).toContain('Lost writes: 1 of 100 acknowledged (RPO 0 ms; 1 of the lost acknowledged after the fault, not counted in it)');
+  });
+
   it('gives a measured value against the limit for a numeric gate', () => {
     const r = drillResult();
     r.gates[0] = { ...r.gates[0], value: 61.25, passed: false, reason: null };
