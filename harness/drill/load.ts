@@ -77,6 +77,14 @@ function estateIssues(input: unknown): z.core.$ZodIssue[] {
   }
   const faults = Array.isArray(drill.faults) ? drill.faults : [];
   const issues: z.core.$ZodIssue[] = [];
+  // The runtime asks for a spec the file does not give every component: refused here rather than
+  // when the estate starts (the docker runtime runs a component's `docker` spec, the process runtime its `process` one).
+  const runtime = config.success ? config.data.runtime : undefined;
+  if (runtime === 'process' || runtime === 'docker') {
+    const lacking = names.lacking[runtime];
+    const what = runtime === 'docker' ? 'docker spec (an image and its command)' : 'process spec (a command)';
+    if (lacking.length) issues.push({ code: 'custom', path: ['estate', 'runtime'], message: `runtime ${runtime}: the estate file's ${lacking.join(', ')} ${lacking.length === 1 ? 'has' : 'have'} no ${what}`, input: runtime });
+  }
   faults.forEach((fault: unknown, i) => {
     const check = (kind: string, field: string, what: string, known: readonly string[]) => {
       const spec = isRecord(fault) ? fault[kind] : undefined;

@@ -28,6 +28,8 @@ export interface EstateNames {
   components: string[];
   /** Power domains (power_cut, power_flap, storage_cut). */
   sites: Site[];
+  /** Components that cannot run on a runtime: no `process` spec, no `docker` spec (an estate file's; none for an external system). */
+  lacking: { process: string[]; docker: string[] };
 }
 
 /**
@@ -38,13 +40,18 @@ export interface EstateNames {
 export function estateNames(config?: EstateConfig): EstateNames {
   if (config?.runtime === 'external' && config.external) {
     const x = config.external;
-    return { links: x.proxy_clients ? ['frontdoor'] : [], components: externalComponents(x), sites: [...x.sites] };
+    return { links: x.proxy_clients ? ['frontdoor'] : [], components: externalComponents(x), sites: [...x.sites], lacking: { process: [], docker: [] } };
   }
   // An estate file's own names, the regional estate's when none is named (a FileProblemsError
   // when the file cannot be used); the proxy server is a component too (a freeze may name it).
   const file = config ? estateFileOf(config) : estateFileOf({ runtime: 'process' } as EstateConfig);
   const plan = loadEstateFile(file!, config?.parameters);
-  return { links: plan.links.map((l) => l.name), components: ['proxy', ...plan.components.map((c) => c.name)], sites: plan.sites as Site[] };
+  return {
+    links: plan.links.map((l) => l.name),
+    components: ['proxy', ...plan.components.map((c) => c.name)],
+    sites: plan.sites as Site[],
+    lacking: { process: plan.components.filter((c) => !c.spec.process).map((c) => c.name), docker: plan.components.filter((c) => !c.spec.docker).map((c) => c.name) },
+  };
 }
 
 /**

@@ -33,6 +33,17 @@ settle: 1s
 `;
 
 describe('an estate file drilled end to end (process runtime)', () => {
+  it('validate refuses the docker runtime for a file without docker specs, at the drill\'s runtime line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'blackstart-kv-'));
+    cpSync(resolve(__dirname, 'fixtures', 'kv'), dir, { recursive: true });
+    writeFileSync(join(dir, 'drill.yaml'), DRILL.replace('estate: { file: estate.yaml }', 'estate:\n  file: estate.yaml\n  runtime: docker'));
+    const validate = runCli(['validate', 'drill.yaml'], dir);
+    expect(await validate.exited).toBe(2);
+    expect(validate.output()).toContain(
+      "drill.yaml:5:12: estate.runtime: runtime docker: the estate file's dc1-store, dc2-store, dc1-app, dc2-app, frontdoor have no docker spec (an image and its command)",
+    );
+  });
+
   it('stands the estate up from the file, cuts power at dc1, finds the writes dc2 never had, and leaves nothing running', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'blackstart-kv-'));
     cpSync(resolve(__dirname, 'fixtures', 'kv'), dir, { recursive: true });

@@ -36,7 +36,7 @@ describe('an external estate, validated', () => {
     const d = parseDrill(drill(ESTATE, '{ at: 5s, power_cut: { site: dc1 }, restore_after: 5s }', '{ at: 12s, network: { link: frontdoor, toxic: latency, attributes: { latency: 100 } }, duration: 2s }'));
     expect(d.estate.runtime).toBe('external');
     expect(d.estate.external!.hooks.power_cut!.inject.http!.timeout).toBe(10_000);
-    expect(estateNames(d.estate)).toEqual({ links: ['frontdoor'], components: ['dc1-san', 'dc1-pas', 'dc1-booking', 'dc1-theatre', 'dc2-san', 'dc2-pas', 'dc2-booking', 'dc2-theatre'], sites: ['dc1', 'dc2'] });
+    expect(estateNames(d.estate)).toEqual({ links: ['frontdoor'], components: ['dc1-san', 'dc1-pas', 'dc1-booking', 'dc1-theatre', 'dc2-san', 'dc2-pas', 'dc2-booking', 'dc2-theatre'], sites: ['dc1', 'dc2'], lacking: { process: [], docker: [] } });
   });
 
   it('a fault kind without its hook is refused, naming the fault and the missing hook', () => {
