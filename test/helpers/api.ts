@@ -1,5 +1,6 @@
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { freePorts } from '../../services/estate/topology';
 
 export interface ApiReply {
   status: number;
@@ -41,12 +42,13 @@ export function expectApiError(reply: ApiReply, status: number, message: string)
 /** The port of a `host:port` listen address. */
 export const portOf = (listen: string): number => Number(listen.slice(listen.lastIndexOf(':') + 1));
 
-/** A port that was free a moment ago (tests needing a fixed port; another process could take it). */
+/**
+ * A port free a moment ago, for tests needing a fixed port: below the ephemeral range and reserved
+ * across processes, as an estate's (services/estate/topology.ts), so that no outbound connection
+ * of this process takes it as its local port before the test binds it.
+ */
 export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  const [port] = await freePorts('127.0.0.1', 1, [20000, 30000]);
   return port;
 }
 
