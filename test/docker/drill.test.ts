@@ -6,6 +6,7 @@ import type { Drill } from '../../harness/drill/schema';
 import { runDrill } from '../../harness/runner/run';
 import { describeDocker, EMPTY, ensureImages, labelled, toxiproxyPresent } from '../helpers/docker';
 import { shorten } from '../helpers/drill';
+import { sideBySide } from '../helpers/side_by_side';
 
 jest.setTimeout(240_000);
 
@@ -24,23 +25,17 @@ async function runOnDocker(name: string, k = 0.6, edit: (d: Drill) => Drill = (d
  * The two drills side by side, each on its own estate, started on first use (the suite's time):
  * one must fail (its backup never comes up), the other has its limits loosened for a busy runner.
  */
-let both: Promise<PromiseSettledResult<Awaited<ReturnType<typeof runOnDocker>>>[]> | undefined;
-const runBoth = () =>
-  (both ??= Promise.allSettled([
+const ran = sideBySide([
+  () =>
     runOnDocker('maidstone-san-outage', 0.6, (d) => ({
       ...d,
       load: { ...d.load, rate: 20 },
       recovery: { ...d.recovery, success_ratio: 0.95, max_p95: 3000 },
       gates: d.gates.map((g) => (g.metric === 'error_rate' ? { ...g, max: 0.5 } : g)),
     })),
-    // Power back after the full 12 s (not 60% of it): the RTO gate (10 s) fails on any runtime.
-    runOnDocker('backup-does-not-come-up', 0.6, (d) => ({ ...d, faults: d.faults.map((f) => ({ ...f, restore_after: 12_000 })) })),
-  ]));
-async function ran(i: 0 | 1) {
-  const settled = (await runBoth())[i];
-  if (settled.status === 'rejected') throw settled.reason;
-  return settled.value;
-}
+  // Power back after the full 12 s (not 60% of it): the RTO gate (10 s) fails on any runtime.
+  () => runOnDocker('backup-does-not-come-up', 0.6, (d) => ({ ...d, faults: d.faults.map((f) => ({ ...f, restore_after: 12_000 })) })),
+]);
 
 describeDocker('drills on the docker runtime', () => {
   beforeAll(() => ensureImages());

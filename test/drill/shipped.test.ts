@@ -6,6 +6,7 @@ import type { Drill } from '../../harness/drill/schema';
 import { runDrill } from '../../harness/runner/run';
 import { resultSchema } from '../../model/result';
 import { shorten } from '../helpers/drill';
+import { sideBySide } from '../helpers/side_by_side';
 
 jest.setTimeout(180_000);
 
@@ -22,33 +23,16 @@ async function run(name: string, k = 0.6, edit: (d: Drill) => Drill = (d) => d) 
   return result;
 }
 
-/**
- * Two drills side by side, each on its own estate (as two drills in one directory run: test/drill/
- * concurrent.test.ts), started on first use: the suite's time. Paired so that neither's verdict
- * rests on a fine timing: a drill that must fail on lost writes or on a backup that never comes up
- * beside one with wide margins; the flagship runs alone.
- */
-function pair<A, B>(a: () => Promise<A>, b: () => Promise<B>): { a: () => Promise<A>; b: () => Promise<B> } {
-  let both: Promise<[PromiseSettledResult<A>, PromiseSettledResult<B>]> | undefined;
-  const start = () => (both ??= Promise.allSettled([a(), b()]) as Promise<[PromiseSettledResult<A>, PromiseSettledResult<B>]>);
-  const take = async <T>(i: 0 | 1): Promise<T> => {
-    const settled = (await start())[i];
-    if (settled.status === 'rejected') throw settled.reason;
-    return settled.value as T;
-  };
-  return { a: () => take<A>(0), b: () => take<B>(1) };
-}
-
-// Shortened, backup-does-not-come-up's power would return before the RTO limit and its gate would
-// pass: its power stays off 12 s, as test/docker/drill.test.ts runs it.
-const lossAndLatency = pair(
-  () => run('async-replication-loss'),
-  () => run('network-latency'),
-);
-const backupAndFailback = pair(
+// Two drills side by side, each on its own estate (as two drills in one directory run: test/drill/
+// concurrent.test.ts), for the suite's time. Paired so that neither's verdict rests on a fine
+// timing: a drill that must fail on lost writes or on a backup that never comes up beside one with
+// wide margins; the flagship runs alone. Shortened, backup-does-not-come-up's power would return
+// before the RTO limit and its gate would pass: its power stays off 12 s, as on docker.
+const lossAndLatency = sideBySide([() => run('async-replication-loss'), () => run('network-latency')]);
+const backupAndFailback = sideBySide([
   () => run('backup-does-not-come-up', 0.6, (d) => ({ ...d, faults: d.faults.map((f) => ({ ...f, restore_after: 12_000 })) })),
   () => run('failback'),
-);
+]);
 
 describe('shipped drills (short versions)', () => {
   it('maidstone-san-outage passes on a healthy estate', async () => {
@@ -77,7 +61,7 @@ describe('shipped drills (short versions)', () => {
   });
 
   it('backup-does-not-come-up fails its RTO gate, and says the backup never took over', async () => {
-    const r = await backupAndFailback.a();
+    const r = await backupAndFailback(0);
     expect([r.verdict, r.exitCode]).toEqual(['failed', 1]);
     const rto = r.gates.find((g) => g.metric === 'rto_ms')!;
     expect(rto.passed).toBe(false);
@@ -87,7 +71,7 @@ describe('shipped drills (short versions)', () => {
   });
 
   it('async-replication-loss finds and lists the lost writes, and fails the gate', async () => {
-    const r = await lossAndLatency.a();
+    const r = await lossAndLatency(0);
     expect([r.verdict, r.exitCode]).toEqual(['failed', 1]);
     expect(r.ledger!.counts.lost).toBeGreaterThan(0);
     expect(r.ledger!.lost.length).toBe(r.ledger!.counts.lost);
@@ -100,7 +84,7 @@ describe('shipped drills (short versions)', () => {
   });
 
   it('network-latency: the toxics show in the during-phase p99 and the gate judges it', async () => {
-    const r = await lossAndLatency.b();
+    const r = await lossAndLatency(1);
     expect([r.verdict, r.exitCode]).toEqual(['passed', 0]);
     const during = r.latency!.faults[0].during.all;
     expect(during.count).toBeGreaterThan(50);
@@ -111,7 +95,7 @@ describe('shipped drills (short versions)', () => {
   });
 
   it('failback: power cut, failover, catch-up, planned failback under load, zero lost writes', async () => {
-    const r = await backupAndFailback.b();
+    const r = await backupAndFailback(1);
     expect(r.gates.filter((g) => !g.passed)).toEqual([]);
     expect([r.verdict, r.exitCode]).toEqual(['passed', 0]);
     expect(r.ledger!.counts.lost).toBe(0);

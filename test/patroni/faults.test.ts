@@ -3,7 +3,8 @@ import { agentDies } from './cases/agent_dies';
 import { asyncLoss } from './cases/async_loss';
 import { partition } from './cases/partition';
 import { storageHang } from './cases/storage_hang';
-import { postgresLeft, runPatroniDrill, type PatroniRun } from './drill_run';
+import { sideBySide } from '../helpers/side_by_side';
+import { postgresLeft, runPatroniDrill } from './drill_run';
 
 jest.setTimeout(240_000);
 
@@ -22,15 +23,8 @@ const PAIRS = [
 
 describeNeeding(patroniMissing(), 'the Patroni estate under four faults, two drills at a time (process runtime)', () => {
   for (const pair of PAIRS) {
-    let runs: Promise<PromiseSettledResult<PatroniRun>[]> | undefined;
-    const both = () => (runs ??= Promise.allSettled(pair.map((c) => runPatroniDrill(c.drill, [], { alone: false }))));
-    pair.forEach((c, i) =>
-      it(c.title, async () => {
-        const settled = (await both())[i];
-        if (settled.status === 'rejected') throw settled.reason;
-        c.check(settled.value);
-      }),
-    );
+    const run = sideBySide(pair.map((c) => () => runPatroniDrill(c.drill, [], { alone: false })));
+    pair.forEach((c, i) => it(c.title, async () => c.check(await run(i))));
   }
 
   it('leaves no PostgreSQL of any of them running', () => {
