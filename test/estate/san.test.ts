@@ -7,7 +7,7 @@ import { SanServer, type SanOptions } from '../../services/san/server';
 import { SanClient } from '../../services/san/client';
 import { StorageUnavailable, VersionConflict } from '../../services/san/storage';
 import { startTestProxyServer } from '../helpers/net';
-import { freePorts } from '../../services/estate/topology';
+import { freePort } from '../helpers/api';
 import type { ProxyServer } from '../../proxy/server';
 
 /** A stand-in controller: answers each site's role from a table the test changes. */
@@ -19,17 +19,6 @@ async function fakeController(roles: Record<string, { role: string; epoch: numbe
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(r)) };
-}
-
-/**
- * A port for a SAN to bind a moment later: below the ephemeral range and reserved, as an estate's
- * are (services/estate/topology.ts). One the OS handed out (port 0) and closed again could be
- * taken meanwhile as the local port of one of this process's own outbound connections (seen in
- * CI: listen EADDRINUSE on 127.0.0.1:44979).
- */
-async function freePort(): Promise<number> {
-  const [port] = await freePorts('127.0.0.1', 1, [20000, 30000]);
-  return port;
 }
 
 async function until(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
