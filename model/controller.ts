@@ -21,8 +21,12 @@ export type ControllerEvent = z.infer<typeof controllerEventSchema>;
 
 export const controllerEventsSchema = z.array(controllerEventSchema);
 
-/** `GET /active`: the site serving writes now and its epoch. */
-export const activeSiteSchema = z.object({ site: z.string(), epoch: z.number().int() });
+/**
+ * `GET /active`: the site serving writes now and its epoch; `watching` false while the controller
+ * has not yet seen the active site healthy (it would not fail over yet: an estate is not serving
+ * until it is true). A controller that does not say is taken as watching.
+ */
+export const activeSiteSchema = z.object({ site: z.string(), epoch: z.number().int(), watching: z.boolean().optional() });
 export type ActiveSite = z.infer<typeof activeSiteSchema>;
 
 /** A controller event as result.json keeps it: offset from the start of the load, ms. */

@@ -2,6 +2,10 @@ import * as net from 'node:net';
 import { bindError, formatHostPort, resolveListen, splitHostPort, type HostPort } from './address';
 import { errors } from './errors';
 import { Link, type Counters, type StreamName, type ToxicRecord } from './link';
+import { cachedLookup } from './lookup';
+
+/** Shared by every proxy of the process: a name dialled by several links is looked up once (./lookup.ts). */
+const upstreamLookup = cachedLookup();
 
 export interface ProxySpec {
   name: string;
@@ -121,7 +125,7 @@ export class Proxy {
       client.destroy();
       return;
     }
-    const upstream = net.connect({ host: target.host, port: target.port });
+    const upstream = net.connect({ host: target.host, port: target.port, lookup: upstreamLookup });
     const abandon = () => upstream.destroy();
     client.once('close', abandon);
     upstream.once('error', () => {

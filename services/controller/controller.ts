@@ -95,8 +95,9 @@ export class Controller {
     return { role, epoch: this.state.epoch };
   }
 
-  private event(type: string, site?: SiteName, detail?: string): void {
-    this.events.push({ t: wallNow(), type, site, detail, epoch: this.state.epoch });
+  /** `at`: when it happened (unix ms), if earlier than now (see `promote`). */
+  private event(type: string, site?: SiteName, detail?: string, at = wallNow()): void {
+    this.events.push({ t: at, type, site, detail, epoch: this.state.epoch });
     if (this.events.length > 10_000) this.events.shift();
   }
 
@@ -167,6 +168,11 @@ export class Controller {
       this.event('promotion-failed', target, `${target} SAN unreachable`);
       return false;
     }
+    // The decision: from here on the target is primary. Its SAN may take writes before the promote
+    // request below reaches it (it polls its role here every rolePollMs, and the front door polls
+    // /active), so the promote event is stamped now, not when the request is answered; writes the
+    // target acknowledged in between are not split-brain (docs/ARCHITECTURE.md § 7).
+    const decided = wallNow();
     this.state = { epoch: this.state.epoch + 1, primary: target, fenced: [] };
     this.persist();
     this.lastFailover = performance.now();
@@ -177,7 +183,7 @@ export class Controller {
       this.event('promotion-failed', target, `${target} SAN refused promotion`);
       return false;
     }
-    this.event('promote', target, `${why}: ${target} SAN writable at epoch ${this.state.epoch}`);
+    this.event('promote', target, `${why}: ${target} SAN writable at epoch ${this.state.epoch}`, decided);
     await this.retarget(this.o.proxies.replication, this.o.sites[old].replicationUpstream);
     await this.retarget(this.o.proxies.heartbeat, this.o.sites[target].heartbeatUpstream);
     const switched = await postJson(`${this.o.frontdoorAdmin}/_frontdoor/route`, { site: target, epoch: this.state.epoch }, 1000);
@@ -247,7 +253,7 @@ export class Controller {
       return reply(200, this.roleOf(role[1]));
     }
     if (req.method === 'GET' && url.pathname === '/health') return reply(200, { ok: true });
-    if (req.method === 'GET' && url.pathname === '/active') return reply(200, { site: this.state.primary, epoch: this.state.epoch });
+    if (req.method === 'GET' && url.pathname === '/active') return reply(200, { site: this.state.primary, epoch: this.state.epoch, watching: this.armed });
     if (req.method === 'GET' && url.pathname === '/state') {
       return reply(200, { ...this.state, promotion: this.o.promotion, misses: this.misses, busy: this.busy, awaitingManual: this.awaitingManual });
     }

@@ -34,6 +34,12 @@ export interface ComponentHandle {
    */
   killProcess?(name: string): number[] | Promise<number[]>;
   /**
+   * Starts again what `killProcess(name)` killed, where nothing else did: the component, if that
+   * was its top process (so it is down); on docker, if the container still runs without a process
+   * named so, the container's command again inside it. Waits for the health check.
+   */
+  reviveProcess?(name: string): Promise<void>;
+  /**
    * How another process undoes a freeze of it as it runs now (the rollback journal's step: thaw
    * its pid, or unpause its container); empty while it is not running, as there is nothing to undo.
    */

@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { existsSync, writeFileSync } from 'node:fs';
-import { estateRecordFile, type EstateRecord } from '../../model/estate_record';
+import { estateRecordFile, hasEndpoint, type EstateRecord } from '../../model/estate_record';
+import { controllerClient } from '../controller/client';
 import { SERVICES, type Site } from '../estate/topology';
 import type { ComponentHandle, Estate, EstateEndpoints, SiteHandle } from './runtime';
 
@@ -9,7 +10,12 @@ export function newEstateId(): string {
   return `estate-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
 }
 
-/** Ready = every service the estate has answers ready through the front door (its proxy included). */
+/**
+ * Ready = every service the estate has answers ready through the front door (its proxy included),
+ * and the failover controller, if the estate has one, is watching: a fault struck before its first
+ * healthy heartbeat would never be failed over (it does not take a site that was never up for a
+ * failed one).
+ */
 export async function waitServing(endpoints: EstateEndpoints, timeoutMs: number, readyPath = '/health/ready'): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   const pending = new Set(SERVICES.filter((s) => endpoints.services[s] !== ''));
@@ -24,7 +30,20 @@ export async function waitServing(endpoints: EstateEndpoints, timeoutMs: number,
         last = `${svc}: ${(e as Error).message}`;
       }
     }
-    if (pending.size === 0) return;
+    if (pending.size === 0) break;
+    if (performance.now() > deadline) throw new Error(`estate not serving within ${timeoutMs} ms: ${last}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (!hasEndpoint(endpoints.controller)) return;
+  const controller = controllerClient(endpoints.controller, 1000);
+  for (;;) {
+    try {
+      const active = await controller.active();
+      if (active.watching !== false) return;
+      last = `controller: not yet watching ${active.site}`;
+    } catch (e) {
+      last = `controller: ${(e as Error).message}`;
+    }
     if (performance.now() > deadline) throw new Error(`estate not serving within ${timeoutMs} ms: ${last}`);
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -44,7 +44,7 @@ describe('faults aimed at a role, on a live estate (process runtime)', () => {
     await until(active, (a) => a.site === 'dc2', 10_000, 'dc2 active after the power cut at dc1');
     await revertFault(journal, cut, ctx);
     await until(() => sanStatus(estate, 'dc1'), (s) => s.role === 'replica', 15_000, 'dc1 back as the replica');
-    expect(await active()).toEqual({ site: 'dc2', epoch: 2 });
+    expect(await active()).toEqual({ site: 'dc2', epoch: 2, watching: true });
 
     // Aimed at the active site: nothing planned until it is applied.
     const hang = createFault('hang-active', { kind: 'storage_cut', spec: { site: 'active', mode: 'hang' } });
@@ -72,7 +72,7 @@ describe('faults aimed at a role, on a live estate (process runtime)', () => {
     // The roles change again: a planned switchover to dc1 (the hang is on dc2's data link; its SAN's control plane answers).
     const res = (await json(`${estate.endpoints.controller}/failback`, { method: 'POST' })) as { ok: boolean };
     expect(res.ok).toBe(true);
-    expect(await active()).toEqual({ site: 'dc1', epoch: 3 });
+    expect(await active()).toEqual({ site: 'dc1', epoch: 3, watching: true });
     // Resolved now, the same spec would strike dc1...
     expect((await resolveTarget(hang.spec, estate)).target).toEqual({ ...target, hit: 'dc1', active: 'dc1', epoch: 3 });
     expect((await proxyResidue(estate.endpoints.proxyApi)).sort()).toEqual(['dc2-san: blackstart-hang-active', 'dc2-san: blackstart-hang-active-upstream']);

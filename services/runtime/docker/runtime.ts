@@ -32,7 +32,7 @@ import { allocatePorts, checkSites, plannedEndpoints, plannedProxies, plannedSit
 import type { ComponentHandle, Estate } from '../runtime';
 import { estateLookups, newEstateId, waitHealthy, waitServing, waitTcp, writeEstateRecord } from '../shared';
 import { LABELS, removeLeftovers, trackEstate, untrackEstate } from './cleanup';
-import { CODE_LABEL, currentCode, dockerClient, ESTATE_IMAGE, imageLabels, PROXY_IMAGE, TOXIPROXY_IMAGE } from './images';
+import { CODE_LABEL, currentCode, dockerClient, ESTATE_IMAGE, imageLabels, PATRONI_IMAGE, PROXY_IMAGE, TOXIPROXY_IMAGE } from './images';
 
 export interface DockerStartOptions {
   /** Where estates keep their record and logs when no data_dir is configured (default: .blackstart/estates). */
@@ -216,6 +216,52 @@ class DockerComponent implements ComponentHandle {
     });
   }
 
+  /** Host pids of the container's processes the kernel names `name`, from the daemon's `docker top`. */
+  private async named(name: string): Promise<{ pids: number[]; all: string[] }> {
+    const top = (await this.docker.getContainer(this.container).top({ ps_args: '-o pid,comm' })) as { Titles: string[]; Processes: string[][] };
+    const pid = top.Titles.indexOf('PID');
+    const comm = top.Titles.indexOf('COMMAND');
+    const procs = top.Processes.map((p) => ({ pid: Number(p[pid]), comm: p[comm] }));
+    return { pids: procs.filter((p) => p.comm === name).map((p) => p.pid), all: [...new Set(procs.map((p) => p.comm))] };
+  }
+
+  /**
+   * SIGKILL to its processes named `name`, sent from this host to their host pids (the daemon is
+   * local: the runtime reaches its containers' ports on config.host). Killing the container's PID 1
+   * ends the container (the kernel kills the rest): then it is down, as a killed top process is.
+   */
+  killProcess(name: string): Promise<number[]> {
+    if (!this.running) throw new Error(`${this.name} is not running`);
+    return this.queue('kill process', async () => {
+      const { pids, all } = await this.named(name);
+      if (pids.length === 0) throw new Error(`${this.name} has no process named ${name} (its processes: ${all.join(', ')})`);
+      for (const p of pids) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
+      const c = this.docker.getContainer(this.container);
+      await new Promise((r) => setTimeout(r, 100));
+      if (!(await c.inspect()).State.Running) this.state = 'killed';
+      return pids;
+    });
+  }
+
+  async reviveProcess(name: string): Promise<void> {
+    if (!this.running) return this.start();
+    if ((await this.named(name)).pids.length > 0) return;
+    // The container outlived the process (its PID 1 is another): its command again, inside it.
+    const c = this.docker.getContainer(this.container);
+    const config = (await c.inspect()).Config;
+    const exec = await c.exec({ Cmd: [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])], AttachStdout: false, AttachStderr: false });
+    await exec.start({ Detach: true });
+    await waitContainerHealthy(this.docker, this.container, this.health, this.readyTimeoutMs).catch((e: Error) => {
+      throw new Error(`${this.name}: ${e.message}`);
+    });
+  }
+
   freeze(): Promise<void> {
     if (!this.running) throw new Error(`${this.name} is not running`);
     this.frozen = true;
@@ -298,11 +344,11 @@ async function startOnce(config: EstateConfig, plan: EstatePlan, options: Docker
   const root = resolve(__dirname, '..', '..', '..', ...(__filename.endsWith('.js') ? ['..'] : []));
   for (const name of new Set([images.proxy, ...plan.components.map(imageOf)])) {
     const labels = await imageLabels(docker, name);
-    const ours = name === images.estate || name === images.proxy;
-    if (!labels) throw new Error(ours ? `image ${name} not found: run \`blackstart images build\` first` : `image ${name} not found: build or load it on this Docker host first (an estate start never pulls)`);
-    const kind = name === images.estate ? 'estate' : name === images.proxy ? 'proxy' : undefined;
+    const kind = name === images.estate ? 'estate' : name === images.proxy ? 'proxy' : name === PATRONI_IMAGE ? 'patroni' : undefined;
+    const build = `blackstart images build${kind === 'patroni' ? ' --patroni' : ''}`;
+    if (!labels) throw new Error(kind ? `image ${name} not found: run \`${build}\` first` : `image ${name} not found: build or load it on this Docker host first (an estate start never pulls)`);
     const code = kind && currentCode(root, kind);
-    if (code && labels[CODE_LABEL] && labels[CODE_LABEL] !== code) log(`warning: ${name} was built from other code than dist/ holds now: run \`blackstart images build\``);
+    if (code && labels[CODE_LABEL] && labels[CODE_LABEL] !== code) log(`warning: ${name} was built from other code than dist/ holds now: run \`${build}\``);
   }
   const wantToxiproxy = options.proxyServer ?? 'auto';
   const toxiproxyPresent = wantToxiproxy !== 'embedded' && (await imageLabels(docker, TOXIPROXY_IMAGE)) !== undefined;
@@ -379,6 +425,8 @@ async function startOnce(config: EstateConfig, plan: EstatePlan, options: Docker
     () =>
       containerFor('proxy', undefined, proxyServer.image, proxyCommand, [allocated.apiPort, ...Object.values(allocated.linkPorts)], proxyHealth)
         .withCopyContentToContainer([{ content: JSON.stringify(proxies), target: PROXY_CONFIG }])
+        // Room for slow lookups of powered-off containers' names beside the live ones (proxy/lookup.ts).
+        .withEnvironment({ UV_THREADPOOL_SIZE: '64' })
         .start(),
     readyTimeoutMs,
     componentLog,

@@ -142,6 +142,11 @@ export class ProcessComponent implements ComponentHandle {
     return named;
   }
 
+  /** Its top process was among the killed (Patroni exec'd by its start script): start it again; else nothing to do. */
+  async reviveProcess(): Promise<void> {
+    if (!this.running) await this.start();
+  }
+
   /** Every process of it stopped, its strays too: Patroni's postmaster is re-parented to init, and a frozen node must not keep serving. */
   freeze(): void {
     if (!this.running) throw new Error(`${this.name} is not running`);
