@@ -110,6 +110,7 @@ function timelines(r: DrillResult): string {
     .filter((f) => f.appliedAtMs !== null)
     .map((f) => ({ name: f.name, from: f.appliedAtMs!, to: f.revertedAtMs }));
   const events = r.controllerEvents.map((e) => ({ at: e.atMs, type: e.type, site: e.site }));
+  const splitBrain = (r.splitBrain?.episodes ?? []).map((e) => ({ from: toOffset(e.from), to: toOffset(e.to), site: e.site, activeSite: e.activeSite, writes: e.writes }));
   const chart = (title: string, scope: string, buckets: typeof t.all): string => {
     const markers: ChartInput['markers'] = r.recovery.flatMap((rec): ChartInput['markers'] => {
       const s = scope === 'all' ? rec.all : rec.byService[scope];
@@ -118,12 +119,12 @@ function timelines(r: DrillResult): string {
       return [{ at: toOffset(rec.tFault), label: `${rec.fault}: not recovered`, kind: 'not-recovered' as const }];
     });
     const series: ChartBucket[] = buckets.map((b) => ({ t: toOffset(b.t), successRatio: b.successRatio, p95: b.p95, due: b.started + b.dropped }));
-    return timelineChart({ title, bucketMs: t.bucketMs, buckets: series, bands, markers, events, from: toOffset(t.t0), to: toOffset(t.t1) });
+    return timelineChart({ title, bucketMs: t.bucketMs, buckets: series, bands, markers, events, splitBrain, from: toOffset(t.t0), to: toOffset(t.t1) });
   };
   const charts = [chart('All services', 'all', t.all), ...Object.entries(t.byService).map(([service, b]) => chart(service, service, b))];
   return [
     '<section><h2>Timeline</h2>',
-    `<p class="note">Per ${esc(duration(t.bucketMs))} bucket, by scheduled time: the success ratio (dropped and indeterminate requests count as failures) and the p95 latency of ok requests (log scale; the slowest bucket labelled). Shaded: a fault applied; green line: recovered (start of the healthy run, RTO); ticks: the controller's events. Seconds from the start of the load.</p>`,
+    `<p class="note">Per ${esc(duration(t.bucketMs))} bucket, by scheduled time: the success ratio (dropped and indeterminate requests count as failures) and the p95 latency of ok requests (log scale; the slowest bucket labelled). Shaded: a fault applied; purple strip: split brain (writes acknowledged by a site that was not the primary); green line: recovered (start of the healthy run, RTO); ticks: the controller's events. Seconds from the start of the load.</p>`,
     ...charts.map((c) => `<figure>${c}</figure>`),
     '</section>',
   ].join('\n');
@@ -211,7 +212,7 @@ const CSS = `${PAGE_CSS}tr.pass td:nth-child(4){color:#1a7f37}
 svg.timeline{font:11px system-ui,sans-serif;background:#fff}
 svg .panel{fill:none;stroke:#d0d7de}svg .grid{stroke:#eaeef2}svg .tick,svg .axis-label{fill:#57606a}svg .chart-title{font-weight:600;font-size:13px}
 svg .series{fill:none;stroke-width:1.6}svg .ratio{stroke:#0969da}svg .latency{stroke:#8250df}
-svg .fault-band rect{fill:#cf222e;fill-opacity:.09}svg .fault-band text{fill:#a40e26}
+svg .fault-band rect{fill:#cf222e;fill-opacity:.09}svg .fault-band text{fill:#a40e26}svg .split-brain rect{fill:#8250df;fill-opacity:.35;stroke:#8250df}svg .split-brain text{fill:#6639ba;font-weight:600}
 svg .dead{fill:#cf222e}
 svg .marker.recovered line{stroke:#1a7f37;stroke-width:1.5;stroke-dasharray:4 3}svg .marker.recovered text{fill:#1a7f37;font-weight:600}
 svg .marker.not-recovered text{fill:#cf222e;font-weight:600}

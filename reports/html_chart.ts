@@ -28,6 +28,15 @@ export interface ChartMarker {
   kind: 'recovered' | 'not-recovered';
 }
 
+/** A split-brain episode (docs/ARCHITECTURE.md § 7.11): writes acknowledged by a site that was not the primary. */
+export interface ChartSplit {
+  from: number;
+  to: number;
+  site: string;
+  activeSite: string;
+  writes: number;
+}
+
 export interface ChartEvent {
   at: number;
   type: string;
@@ -41,6 +50,8 @@ export interface ChartInput {
   bands: ChartBand[];
   markers: ChartMarker[];
   events: ChartEvent[];
+  /** Split-brain episodes, drawn over the success panel (none: nothing drawn). */
+  splitBrain?: ChartSplit[];
   /** The x range, ms. */
   from: number;
   to: number;
@@ -91,6 +102,17 @@ export function timelineChart(c: ChartInput): string {
       `<g class="fault-band" data-fault="${esc(band.name)}"><title>${esc(band.name)}: ${fmt(band.from / 1000)} s to ${band.to === null ? 'the end (not reverted)' : `${fmt(band.to / 1000)} s`}</title>` +
         `<rect x="${fmt(x0)}" y="${ratioTop}" width="${fmt(Math.max(1, x1 - x0))}" height="${PANEL * 2 + GAP}"/>` +
         `<text x="${fmt(x0 + 3)}" y="${ratioTop + 11 + lane * 14}">${esc(band.name)}</text></g>`,
+    );
+  }
+  // Split brain: a purple strip along the foot of the success panel, over the episode, where two
+  // sites took writes; its writes count and both sites in its tooltip.
+  for (const sb of c.splitBrain ?? []) {
+    const x0 = x(sb.from);
+    const x1 = x(sb.to);
+    parts.push(
+      `<g class="split-brain" data-site="${esc(sb.site)}"><title>split brain: ${sb.writes} write${sb.writes === 1 ? '' : 's'} acknowledged by ${esc(sb.site)} while ${esc(sb.activeSite)} was the primary, ${fmt(sb.from / 1000)} s to ${fmt(sb.to / 1000)} s</title>` +
+        `<rect x="${fmt(x0)}" y="${ratioTop + PANEL - 14}" width="${fmt(Math.max(2, x1 - x0))}" height="14"/>` +
+        `<text x="${fmt(x0 + 3)}" y="${ratioTop + PANEL - 18}">split brain (${esc(sb.site)}: ${sb.writes})</text></g>`,
     );
   }
   // Axes and grid.

@@ -1,84 +1,10 @@
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { resultSchema } from '../../model/result';
-import { processesMentioning, runCli } from '../helpers/drill';
 import { describeNeeding, patroniMissing } from '../helpers/postgres';
+import { powerCut } from './cases/power_cut';
+import { runPatroniDrill } from './drill_run';
 
 jest.setTimeout(180_000);
 
-const ESTATE = resolve(__dirname, '..', '..', 'estates', 'regional-patroni.yaml');
-
-/**
- * drills/patroni-power-cut.yaml, shortened: the shipped Patroni estate (PostgreSQL 15 in
- * synchronous_mode under Patroni, etcd with a witness, HAProxy, the mock apps on PostgreSQL) loses
- * power at dc1, the primary's site. Patroni promotes dc2 with no help from blackstart; no
- * acknowledged write is lost; dc1 comes back as a replica; nothing is left running.
- */
-const DRILL = `name: patroni-power-cut-short
-description: power cut at dc1 of the Patroni estate (shortened for the test suite)
-seed: 5432
-estate: { file: ${ESTATE} }
-load:
-  rate: 20/s
-  duration: 26s
-  warmup: 3s
-  timeout: 3s
-faults:
-  - { name: dc1-power-cut, at: 6s, power_cut: { site: dc1 }, restore_after: 14s }
-recovery: { windows: 3, window: 1s, success_ratio: 0.99, max_p95: 1s }
-gates:
-  - { metric: rto_ms, max: 20000 }
-  - { metric: lost_writes, max: 0 }
-settle: 2s
-`;
-
+/** The shortened patroni-power-cut (test/patroni/cases/power_cut.ts), alone: its check of what is left sees only its own. */
 describeNeeding(patroniMissing(), 'the Patroni estate under a power cut (process runtime)', () => {
-  it('fails over to dc2 by Patroni alone, loses no acknowledged write, and leaves nothing running', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'blackstart-patroni-'));
-    // PostgreSQL runs as postgres: it must reach its data directory under this one.
-    chmodSync(dir, 0o755);
-    try {
-      writeFileSync(join(dir, 'drill.yaml'), DRILL);
-      const drill = runCli(['drill', 'drill.yaml', '--out', 'out', '--no-history'], dir);
-      const code = await drill.exited;
-      const result = resultSchema.parse(JSON.parse(readFileSync(join(dir, 'out', 'result.json'), 'utf8')));
-      if (result.error) throw new Error(`${result.error}\n${drill.output().slice(-3000)}`);
-
-      expect(result.faults).toEqual([expect.objectContaining({ name: 'dc1-power-cut', kind: 'power_cut', error: null, revertError: null })]);
-      const rec = result.recovery[0].all;
-      expect(rec.failed).toBe(true);
-      expect(rec.rto.recovered).toBe(true);
-      // Not before the leader key's ttl (10 s) could run out; within the gate.
-      const rto = rec.rto.recovered ? rec.rto.ms : NaN;
-      expect(rto).toBeGreaterThan(5000);
-      expect(rto).toBeLessThan(20_000);
-      expect(result.ledger!.counts.acknowledged).toBeGreaterThan(100);
-      expect(result.ledger!.counts.lost).toBe(0);
-      expect(result.ledger!.counts.unverified).toBe(0);
-      // The RTO's phases from the real stack (the Patroni watch): dc2's promotion, and no write taken by two primaries.
-      expect(result.controllerEvents.find((e) => e.type === 'promote')).toMatchObject({ site: 'dc2' });
-      expect(result.recovery[0].timeToPromoteMs).toBeGreaterThan(5000);
-      expect(result.recovery[0].timeToPromoteMs).toBeLessThan(rto + 500);
-      // HAProxy's view: the clients' path follows the promotion.
-      expect(result.recovery[0].timeToSwitchMs).toBeGreaterThanOrEqual(result.recovery[0].timeToPromoteMs!);
-      expect(result.splitBrain!.writes).toBe(0);
-      expect([result.verdict, code]).toEqual(['passed', 0]);
-      expect(result.residue).toEqual([]);
-
-      // Patroni promoted dc2, and dc1 came back as its replica (pg_rewind, or a plain rejoin).
-      const logs = join(dir, 'out', 'estate');
-      const estateDir = readdirSync(logs).find((d) => d.startsWith('estate-'))!;
-      const log = (name: string) => readFileSync(join(logs, estateDir, 'logs', `${name}.log`), 'utf8');
-      expect(log('dc2-db')).toMatch(/promoted self to leader/);
-      expect(log('dc1-db')).toMatch(/following a leader \(dc2-db\)/);
-
-      // Every process the drill started is gone: Patroni, each postmaster and backend, etcd, HAProxy, the apps.
-      expect(processesMentioning(dir)).toEqual([]);
-      // Backends rename themselves ("postgres: blackstart: ..."), so they are looked for by the cluster's name.
-      expect(processesMentioning('postgres: blackstart')).toEqual([]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it(powerCut.title, async () => powerCut.check(await runPatroniDrill(powerCut.drill)));
 });

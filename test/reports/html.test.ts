@@ -48,6 +48,19 @@ describe('reportHtml', () => {
     expect(html).toMatch(/<g class="event promotion-failed"><title>promotion-failed dc2 at [\d.]+ s<\/title>/);
   });
 
+  it('draws each split-brain episode as a strip at its place on the time axis, with its writes and both sites', () => {
+    const r = recovered();
+    r.splitBrain = { ...r.splitBrain!, writes: 3, windowMs: 2000, episodes: [{ site: 'dc1', activeSite: 'dc2', from: T0 + 9000, to: T0 + 11_000, writes: 3 }] };
+    const html = reportHtml(r);
+    expect(count(html, '<g class="split-brain" data-site="dc1">')).toBe(3);
+    expect(html).toContain('<title>split brain: 3 writes acknowledged by dc1 while dc2 was the primary, 9 s to 11 s</title>');
+    const strip = /<g class="split-brain"[^>]*><title>[^<]*<\/title><rect x="([\d.]+)" y="\d+" width="([\d.]+)"/.exec(html)!;
+    expect(Number(strip[1])).toBeCloseTo(72 + (9000 / 30_000) * 872, 0);
+    expect(Number(strip[2])).toBeCloseTo((2000 / 30_000) * 872, 0);
+    // None drawn where there was none.
+    expect(reportHtml(recovered())).not.toContain('class="split-brain"');
+  });
+
   it('places the band and the marker on the time axis: x grows with time', () => {
     const html = reportHtml(recovered());
     const band = /data-fault="power-cut"><title>[^<]*<\/title><rect x="([\d.]+)" y="\d+" width="([\d.]+)"/.exec(html)!;

@@ -256,7 +256,10 @@ class DockerComponent implements ComponentHandle {
     const c = this.docker.getContainer(this.container);
     const config = (await c.inspect()).Config;
     const exec = await c.exec({ Cmd: [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])], AttachStdout: false, AttachStderr: false });
-    await exec.start({ Detach: true });
+    // Detached: the daemon answers at once; the answer is a stream all the same, and one left
+    // unread holds its connection (and so the harness) open.
+    const answer = (await exec.start({ Detach: true })) as unknown as NodeJS.ReadableStream & { destroy?: () => void };
+    answer.destroy?.();
     await waitContainerHealthy(this.docker, this.container, this.health, this.readyTimeoutMs).catch((e: Error) => {
       throw new Error(`${this.name}: ${e.message}`);
     });
