@@ -255,7 +255,10 @@ class DockerComponent implements ComponentHandle {
     // The container outlived the process (its PID 1 is another): its command again, inside it.
     const c = this.docker.getContainer(this.container);
     const config = (await c.inspect()).Config;
-    const exec = await c.exec({ Cmd: [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])], AttachStdout: false, AttachStderr: false });
+    // Its output to the container's log (PID 1's stdout and stderr), where the first run's went:
+    // a detached exec's own output is dropped.
+    const command = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
+    const exec = await c.exec({ Cmd: ['sh', '-c', 'exec "$@" >/proc/1/fd/1 2>/proc/1/fd/2', 'sh', ...command], AttachStdout: false, AttachStderr: false });
     // Detached: the daemon answers at once; the answer is a stream all the same, and one left
     // unread holds its connection (and so the harness) open.
     const answer = (await exec.start({ Detach: true })) as unknown as NodeJS.ReadableStream & { destroy?: () => void };
