@@ -25,6 +25,7 @@ export class FaultSchedule {
   readonly faults: ScheduledFault[];
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly applying = new Map<ScheduledFault, Promise<void>>();
+  private readonly reverting = new Map<ScheduledFault, Promise<void>>();
   private cancelled = false;
 
   constructor(
@@ -105,8 +106,22 @@ export class FaultSchedule {
     }
   }
 
-  private async revert(f: ScheduledFault): Promise<void> {
-    if (f.appliedAt === null || f.revertedAt !== null) return;
+  /**
+   * A revert once started is one promise, which `revertAll` awaits too: a power restore still
+   * starting the site's components when the load ends (a docker node's crash recovery takes
+   * seconds) must finish before the read-back, the residue check and the estate's stop, which would
+   * otherwise stop the components it is starting ("the estate was stopped").
+   */
+  private revert(f: ScheduledFault): Promise<void> {
+    const running = this.reverting.get(f);
+    if (running) return running;
+    if (f.appliedAt === null || f.revertedAt !== null) return Promise.resolve();
+    const reverting = this.revertNow(f);
+    this.reverting.set(f, reverting);
+    return reverting;
+  }
+
+  private async revertNow(f: ScheduledFault): Promise<void> {
     f.revertedAt = performance.now();
     try {
       await revertFault(this.journal, f.fault, this.ctx);

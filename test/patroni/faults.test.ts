@@ -18,9 +18,12 @@ jest.setTimeout(240_000);
  * running is looked for once all have ended (PostgreSQL's backends can only be told apart by the
  * cluster's name, which every run shares).
  */
+// The checks of these three bound times in seconds (Patroni's ttl): they run three side by side.
+// The async loss's does not (its lost writes were acknowledged before its power cut, to 100 ms):
+// beside two others, on 2 cores, its cut once took effect 0.5 s after it was applied.
 const PAIRS = [
-  [storageHang, partition],
-  [asyncLoss, agentDies, powerCut],
+  [storageHang, partition, powerCut],
+  [asyncLoss, agentDies],
 ];
 
 describeNeeding(patroniMissing(), 'the Patroni estate under five faults, side by side (process runtime)', () => {
