@@ -5,6 +5,7 @@ import { findLeftovers, LABELS, removeLeftovers } from '../../services/runtime/d
 import { blockedPorts } from '../helpers/net';
 import { CLI, runCli, runNode } from '../helpers/drill';
 import { describeDocker, EMPTY, ensureImages, labelled, labelledByCli, startDockerTestEstate } from '../helpers/docker';
+import { sideBySide } from '../helpers/side_by_side';
 
 jest.setTimeout(180_000);
 
@@ -26,7 +27,7 @@ async function firstLine(p: ReturnType<typeof run>, timeoutMs: number): Promise<
 describeDocker('docker runtime: nothing left behind', () => {
   beforeAll(() => ensureImages());
 
-  it('a start that fails removes what it had started', async () => {
+  async function failedStart(): Promise<void> {
     // Hold the port the dc1 SAN's admin would be published on (base + 5): its container cannot start.
     const { base, release } = await blockedPorts(5);
     const stateRoot = mkdtempSync(join(tmpdir(), 'blackstart-docker-'));
@@ -38,9 +39,9 @@ describeDocker('docker runtime: nothing left behind', () => {
     } finally {
       release();
     }
-  });
+  }
 
-  it('a harness that exits without stopping its estate removes it on the way out', async () => {
+  async function exitWithoutStop(): Promise<void> {
     const stateRoot = mkdtempSync(join(tmpdir(), 'blackstart-docker-'));
     const script = `
       const { startEstate } = require(${JSON.stringify(join(ROOT, 'dist', 'services', 'runtime'))});
@@ -54,9 +55,9 @@ describeDocker('docker runtime: nothing left behind', () => {
     expect(child.err()).toContain(`estate ${id} was still running at exit: removed`);
     expect(labelledByCli(`${LABELS.estate}=${id}`)).toEqual(EMPTY);
     expect(await labelled({ root: stateRoot })).toEqual(EMPTY);
-  });
+  }
 
-  it('blackstart down removes what a SIGKILLed `blackstart up --runtime docker` left', async () => {
+  async function downAfterKill(): Promise<void> {
     const cwd = mkdtempSync(join(tmpdir(), 'blackstart-cli-'));
     const up = run([CLI, 'up', '--runtime', 'docker', '--json'], cwd);
     try {
@@ -90,9 +91,9 @@ describeDocker('docker runtime: nothing left behind', () => {
       // Whatever failed above: nothing of this directory's estates stays.
       await run([CLI, 'down'], cwd).exited;
     }
-  });
+  }
 
-  it('blackstart restore removes the docker estate of a SIGKILLed drill', async () => {
+  async function restoreAfterKill(): Promise<void> {
     const cwd = mkdtempSync(join(tmpdir(), 'blackstart-docker-restore-'));
     writeFileSync(
       join(cwd, 'held.yaml'),
@@ -133,5 +134,13 @@ describeDocker('docker runtime: nothing left behind', () => {
       drill.child.kill('SIGKILL');
       await removeLeftovers({ root });
     }
-  });
+  }
+
+  // Two at a time, each with its own state root or directory (the suite's time: each starts an
+  // estate of 11 containers, most of a case's time).
+  const pairs = [sideBySide([failedStart, exitWithoutStop]), sideBySide([downAfterKill, restoreAfterKill])];
+  it('a start that fails removes what it had started', () => pairs[0](0));
+  it('a harness that exits without stopping its estate removes it on the way out', () => pairs[0](1));
+  it('blackstart down removes what a SIGKILLed `blackstart up --runtime docker` left', () => pairs[1](0));
+  it('blackstart restore removes the docker estate of a SIGKILLed drill', () => pairs[1](1));
 });
