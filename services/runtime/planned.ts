@@ -1,9 +1,10 @@
 import { SERVICES, SITES, type Site } from '../../model/estate';
 import type { EstateEndpoints } from '../../model/estate_record';
 import type { EstateConfig } from '../estate/config';
-import type { EstatePlan, PortRef } from '../estate/estate_file';
+import type { EstatePlan, PlannedComponent, PortRef } from '../estate/estate_file';
 import { freePorts } from '../estate/topology';
 import type { ComponentHandle, SiteHandle, SiteLinks } from './runtime';
+import type { Health } from './shared';
 
 /**
  * What every runtime does alike with an estate file's plan (services/estate/estate_file.ts): its
@@ -61,6 +62,12 @@ export function plannedEndpoints(plan: EstatePlan, host: string, p: PlannedPorts
       SITES.map((s) => [s, { sanAdmin: at(x.sites[s]?.sanAdmin), apps: { ...none, ...Object.fromEntries(Object.entries(x.sites[s]?.apps ?? {}).map(([svc, ref]) => [svc, at(ref)])) } }]),
     ) as EstateEndpoints['sites'],
   };
+}
+
+/** A component's health check as the harness runs it: its `health` on its allocated ports at `host`. */
+export function plannedHealth(c: PlannedComponent, host: string, ports: PlannedPorts['ports']): Health {
+  const h = c.spec.health;
+  return h.http ? { url: `http://${host}:${ports[c.name][h.http.port]}${h.http.path}` } : { tcp: { host, port: ports[c.name][h.tcp!.port] } };
 }
 
 /** The proxies of the estate's links (/populate format): listening on `bind`, each to its component's port at `hostOf`. */

@@ -49,11 +49,22 @@ export async function waitServing(endpoints: EstateEndpoints, timeoutMs: number,
   }
 }
 
+/** How the harness knows a component is up: an HTTP URL answering 2xx, or a TCP port accepting. */
+export type Health = { url: string } | { tcp: { host: string; port: number } };
+
+type Alive = () => boolean | Promise<boolean>;
+type Describe = () => string | Promise<string>;
+
+/** Waits until `health` passes; `alive()` false aborts with `describe()` (the component died). */
+export function waitUntilHealthy(health: Health, timeoutMs: number, alive: Alive, describe: Describe): Promise<void> {
+  return 'url' in health ? waitHealthy(health.url, timeoutMs, alive, describe) : waitTcp(health.tcp, timeoutMs, alive, describe);
+}
+
 /** Tries to connect to `tcp` until it accepts; `alive()` false aborts (the component died). */
-export async function waitTcp(tcp: { host: string; port: number }, timeoutMs: number, alive: () => boolean): Promise<void> {
+export async function waitTcp(tcp: { host: string; port: number }, timeoutMs: number, alive: Alive, describe: Describe): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
-    if (!alive()) throw new Error('exited during start-up');
+    if (!(await alive())) throw new Error(await describe());
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect(tcp.port, tcp.host);
       const done = (ok: boolean) => {
@@ -71,7 +82,7 @@ export async function waitTcp(tcp: { host: string; port: number }, timeoutMs: nu
 }
 
 /** Polls `url` until it answers 2xx; `alive()` false aborts (the component died). */
-export async function waitHealthy(url: string, timeoutMs: number, alive: () => boolean | Promise<boolean>, describe: () => string | Promise<string>): Promise<void> {
+export async function waitHealthy(url: string, timeoutMs: number, alive: Alive, describe: Describe): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
     if (!(await alive())) throw new Error(await describe());

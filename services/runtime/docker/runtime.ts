@@ -22,15 +22,16 @@ import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
 import type { StartedTestContainer, WaitStrategy } from 'testcontainers';
+import { signal } from '../../../lib/signal';
 import { withTimeout } from '../../../lib/timeout';
 import type { Site } from '../../../model/estate';
 import { estateRecordFile, type FreezeUndo } from '../../../model/estate_record';
 import type { EstateConfig } from '../../estate/config';
 import { configValues } from '../../estate/config_refs';
 import { render, type EstatePlan, type PlannedComponent } from '../../estate/estate_file';
-import { allocatePorts, checkSites, plannedEndpoints, plannedProxies, plannedSiteLinks, plannedSites } from '../planned';
+import { allocatePorts, checkSites, plannedEndpoints, plannedHealth, plannedProxies, plannedSiteLinks, plannedSites } from '../planned';
 import type { ComponentHandle, Estate } from '../runtime';
-import { estateLookups, newEstateId, waitHealthy, waitServing, waitTcp, writeEstateRecord } from '../shared';
+import { estateLookups, newEstateId, waitServing, waitUntilHealthy, writeEstateRecord, type Health } from '../shared';
 import { LABELS, removeLeftovers, trackEstate, untrackEstate } from './cleanup';
 import { CODE_LABEL, currentCode, dockerClient, ESTATE_IMAGE, imageLabels, PATRONI_IMAGE, PROXY_IMAGE, TOXIPROXY_IMAGE } from './images';
 
@@ -53,9 +54,6 @@ const DATA = '/data';
 export const containerName = (estateId: string, component: string) => `blackstart-${estateId}-${component}`;
 export const networkName = (estateId: string) => `blackstart-${estateId}`;
 export const volumeName = (estateId: string, component: string) => `blackstart-${estateId}-${component}`;
-
-/** How the harness knows a component is up: an HTTP URL answering 2xx, or a TCP port accepting (both on its published ports). */
-type Health = { url: string } | { tcp: { host: string; port: number } };
 
 /** testcontainers needs the reaper's image from a registry; here the runtime cleans up itself. */
 function disableReaper(log: (l: string) => void): void {
@@ -135,8 +133,7 @@ class HealthEndpointWait implements WaitStrategy {
 /** Polls a health check while the container runs; a failure carries the container's log tail. */
 async function waitContainerHealthy(docker: Dockerode, container: string, health: Health, timeoutMs: number): Promise<void> {
   const alive = throttled(async () => (await docker.getContainer(container).inspect()).State.Running);
-  const check = 'url' in health ? waitHealthy(health.url, timeoutMs, alive, () => 'the container exited during start-up') : waitTcp(health.tcp, timeoutMs, () => true);
-  await check.catch(async (e: Error) => {
+  await waitUntilHealthy(health, timeoutMs, alive, () => 'the container exited during start-up').catch(async (e: Error) => {
     throw new Error(`${e.message}; its log:\n${await logTail(docker, container)}`);
   });
 }
@@ -191,7 +188,12 @@ class DockerComponent implements ComponentHandle {
     await this.queue('start', () => this.docker.getContainer(this.container).start());
     this.state = 'running';
     this.frozen = false;
-    await waitContainerHealthy(this.docker, this.container, this.health, this.readyTimeoutMs).catch((e: Error) => {
+    await this.ready();
+  }
+
+  /** Its health check passing, after a start or a process started again inside it. */
+  private ready(): Promise<void> {
+    return waitContainerHealthy(this.docker, this.container, this.health, this.readyTimeoutMs).catch((e: Error) => {
       throw new Error(`${this.name}: ${e.message}`);
     });
   }
@@ -235,13 +237,7 @@ class DockerComponent implements ComponentHandle {
     return this.queue('kill process', async () => {
       const { pids, all } = await this.named(name);
       if (pids.length === 0) throw new Error(`${this.name} has no process named ${name} (its processes: ${all.join(', ')})`);
-      for (const p of pids) {
-        try {
-          process.kill(p, 'SIGKILL');
-        } catch {
-          // gone already
-        }
-      }
+      for (const p of pids) signal(p, 'SIGKILL');
       const c = this.docker.getContainer(this.container);
       await new Promise((r) => setTimeout(r, 100));
       if (!(await c.inspect()).State.Running) this.state = 'killed';
@@ -263,9 +259,7 @@ class DockerComponent implements ComponentHandle {
     // unread holds its connection (and so the harness) open.
     const answer = (await exec.start({ Detach: true })) as unknown as NodeJS.ReadableStream & { destroy?: () => void };
     answer.destroy?.();
-    await waitContainerHealthy(this.docker, this.container, this.health, this.readyTimeoutMs).catch((e: Error) => {
-      throw new Error(`${this.name}: ${e.message}`);
-    });
+    await this.ready();
   }
 
   freeze(): Promise<void> {
@@ -439,9 +433,7 @@ async function startOnce(config: EstateConfig, plan: EstatePlan, options: Docker
   );
   const byName = new Map<string, DockerComponent>();
   for (const c of plan.components) {
-    const ports = allocated.ports[c.name];
-    const h = c.spec.health;
-    const health: Health = h.http ? { url: `http://${config.host}:${ports[h.http.port]}${h.http.path}` } : { tcp: { host: config.host, port: ports[h.tcp!.port] } };
+    const health = plannedHealth(c, config.host, allocated.ports);
     const create = () => {
       const rendered = render(plan, c, {
         ports: allocated.ports,
@@ -454,7 +446,7 @@ async function startOnce(config: EstateConfig, plan: EstatePlan, options: Docker
         dataDir: DATA,
         env: process.env,
       });
-      const container = containerFor(c.name, c.site as Site | undefined, imageOf(c), rendered.dockerCommand ?? [], Object.values(ports), health).withEnvironment(rendered.env);
+      const container = containerFor(c.name, c.site as Site | undefined, imageOf(c), rendered.dockerCommand ?? [], Object.values(allocated.ports[c.name]), health).withEnvironment(rendered.env);
       if (c.spec.data) container.withBindMounts([{ source: volumeName(id, c.name), target: DATA, mode: 'rw' }]);
       // Written before the first start; a restart (docker start) finds them where they were.
       if (rendered.files.length) container.withCopyContentToContainer(rendered.files.map((f) => ({ content: f.content, target: `${DATA}/${f.name}` })));

@@ -6,7 +6,7 @@ import { estateRecordFile } from '../../../model/estate_record';
 import type { EstateConfig } from '../../estate/config';
 import { configValues } from '../../estate/config_refs';
 import { render, type EstatePlan, type PlannedComponent } from '../../estate/estate_file';
-import { allocatePorts, checkSites, plannedEndpoints, plannedProxies, plannedSiteLinks, plannedSites } from '../planned';
+import { allocatePorts, checkSites, plannedEndpoints, plannedHealth, plannedProxies, plannedSiteLinks, plannedSites } from '../planned';
 import type { ComponentHandle, Estate } from '../runtime';
 import { estateLookups, newEstateId, waitServing, writeEstateRecord } from '../shared';
 import { embeddedProxyProcess, ProcessComponent, type ProcessLaunch, type StartOptions } from './runtime';
@@ -130,7 +130,6 @@ function launchOf(
     env: process.env,
   });
   const user = c.spec.process!.user === undefined ? undefined : userIds(c.spec.process!.user);
-  const health = c.spec.health;
   return {
     command: rendered.command!,
     args: rendered.args,
@@ -141,7 +140,7 @@ function launchOf(
     cwd: rendered.cwd ?? (user ? dataDir : plan.baseDir),
     uid: user?.uid,
     gid: user?.gid,
-    health: health.http ? { url: `http://${at.host}:${at.ports[c.name][health.http.port]}${health.http.path}` } : { tcp: { host: at.host, port: at.ports[c.name][health.tcp!.port] } },
+    health: plannedHealth(c, at.host, at.ports),
     prepare: () => {
       mkdirSync(dataDir, { recursive: true });
       for (const f of rendered.files) writeFileSync(join(dataDir, f.name), f.content);

@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { signal } from '../../../lib/signal';
 import type { FreezeUndo } from '../../../model/estate_record';
 import type { ComponentSpec } from '../../estate/components';
-import { waitHealthy, waitTcp } from '../shared';
+import { waitUntilHealthy, type Health } from '../shared';
 import type { Site } from '../../estate/topology';
 import type { ComponentHandle } from '../runtime';
 import { COMPONENT_MARK, continueTree, killTree, processesWithEnv, processTree, stopTree } from './tree';
@@ -36,7 +37,7 @@ export interface ProcessLaunch {
   uid?: number;
   gid?: number;
   /** An HTTP URL that answers 2xx when it is up, or a TCP port that accepts connections. */
-  health: { url: string } | { tcp: { host: string; port: number } };
+  health: Health;
   /** Before every start: e.g. write its configuration files. */
   prepare?: () => void;
   /** How it is asked to stop, and how long it has before SIGKILL. */
@@ -102,9 +103,7 @@ export class ProcessComponent implements ComponentHandle {
       this.onPid();
     });
     this.onPid();
-    const health = launch.health;
-    const check = 'url' in health ? waitHealthy(health.url, readyTimeoutMs, () => this.running, () => 'exited during start-up') : waitTcp(health.tcp, readyTimeoutMs, () => this.running);
-    await check.catch((e: Error) => {
+    await waitUntilHealthy(launch.health, readyTimeoutMs, () => this.running, () => 'exited during start-up').catch((e: Error) => {
       throw new Error(`${this.name} ${e.message}:\n${this.logTail()}`);
     });
   }
@@ -132,13 +131,7 @@ export class ProcessComponent implements ComponentHandle {
     const all = [...new Set([...processTree(this.child!.pid!), ...this.strays()])];
     const named = all.filter((p) => commOf(p) === name);
     if (named.length === 0) throw new Error(`${this.name} has no process named ${name} (its processes: ${[...new Set(all.map(commOf))].join(', ')})`);
-    for (const p of named) {
-      try {
-        process.kill(p, 'SIGKILL');
-      } catch {
-        // gone already
-      }
-    }
+    for (const p of named) signal(p, 'SIGKILL');
     return named;
   }
 

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { signal } from '../../../lib/signal';
 
 /**
  * A component's whole process tree. Software such as Patroni starts its children with `setsid`
@@ -84,14 +85,6 @@ export function processesWithEnv(name: string, value: string | ((value: string) 
   return out;
 }
 
-function signal(pid: number, sig: NodeJS.Signals): boolean {
-  try {
-    process.kill(pid, sig);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Stops the tree under `root` (and the extra pids given) with SIGSTOP until no new process shows
