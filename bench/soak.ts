@@ -32,7 +32,7 @@ import { createFault, faultContext } from '../chaos/faults';
 import { Journal } from '../chaos/journal';
 import { parseDrill } from '../harness/drill/load';
 import { recovery } from '../harness/measure/recovery';
-import { RequestLog, OutcomeCode, SITE_CODES } from '../harness/load/records';
+import { RequestLog, OutcomeCode } from '../harness/load/records';
 import { startDrillLoad } from '../harness/runner/load';
 import { readBackPhase } from '../harness/runner/readback';
 import { splitBrain } from '../harness/verify/split_brain';
@@ -147,10 +147,9 @@ async function keysAt(estate: Estate, site: Site, prefix: string): Promise<Set<s
 
 /** Acknowledged (ok) writes served by `site` that ended in [from, to): their keys. */
 function ackedBy(records: RequestLog, site: Site, from: number, to: number): string[] {
-  const code = SITE_CODES.indexOf(site);
   const keys: string[] = [];
   for (const [i, key] of records.keys) {
-    if (records.outcome[i] === OutcomeCode.Ok && records.write[i] === 1 && records.site[i] === code && records.end[i] >= from && records.end[i] < to) keys.push(key);
+    if (records.outcome[i] === OutcomeCode.Ok && records.write[i] === 1 && records.siteOf(i) === site && records.end[i] >= from && records.end[i] < to) keys.push(key);
   }
   return keys;
 }

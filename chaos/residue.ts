@@ -45,7 +45,7 @@ export async function checkResidue(ctx: FaultContext, opts: ResidueOptions = {})
     if (!p.enabled) residue.push({ kind: 'proxy-disabled', target: p.name, description: `proxy ${p.name} is disabled` });
     for (const t of p.toxics) {
       // A site left without power on purpose keeps its links dark: part of being down.
-      if (t.name.includes(`-${DARK}-`) && [...expectDown].some((site) => (site === 'dc1' || site === 'dc2') && ctx.estate.siteLinks(site).power.includes(p.name))) continue;
+      if (t.name.includes(`-${DARK}-`) && [...expectDown].some((site) => ctx.estate.sites.includes(site) && ctx.estate.siteLinks(site).power.includes(p.name))) continue;
       residue.push({ kind: 'toxic', target: p.name, description: `toxic ${t.name} (${t.type}, ${t.stream}) left on ${p.name}` });
     }
   }

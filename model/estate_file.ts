@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SERVICES } from './estate';
+import { SERVICES, siteName } from './estate';
 import { duration } from './units';
 
 /**
@@ -127,7 +127,24 @@ export const estateFileSchema = z
   .object({
     name: name('estate'),
     description: z.string().default(''),
-    sites: z.array(name('site')).min(1),
+    /**
+     * The power domains, named by the estate (model/estate.ts: letters and digits). Per-site
+     * components and links are at every serving site; a `witness` site (a third data centre that
+     * holds only a quorum member, say) hosts only the shared components that name it, plays no
+     * role in failover, and is cut like any site.
+     */
+    sites: z
+      .array(z.union([siteName, z.object({ name: siteName, witness: z.boolean().default(false) }).strict()]))
+      .min(1)
+      .transform((list) => list.map((s) => (typeof s === 'string' ? { name: s, witness: false } : s)))
+      .superRefine((list, ctx) => {
+        const seen = new Set<string>();
+        list.forEach((s, i) => {
+          if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: [i], message: `site "${s.name}" is declared twice` });
+          seen.add(s.name);
+        });
+        if (list.every((s) => s.witness)) ctx.addIssue({ code: 'custom', path: [], message: 'every site is a witness: at least one site must serve' });
+      }),
     parameters: z.record(z.string().regex(PARAMETER_NAME, 'a parameter name is lower-case letters, digits and "_"'), estateParameterSchema).default({}),
     components: z.array(estateComponentSchema).min(1),
     links: z.array(estateLinkSchema).default([]),

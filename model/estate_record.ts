@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { SERVICES, SITES } from './estate';
+import { SERVICES, siteName } from './estate';
 
 /**
  * What a runtime leaves on disk for another process: the estate record that `blackstart
@@ -24,7 +24,8 @@ export const estateEndpointsSchema = z.object({
   frontdoorAdmin: z.string(),
   /** What clients use: the front door through its proxy, one base URL per service. */
   services: byService,
-  sites: z.record(z.enum(SITES), z.object({ sanAdmin: z.string(), apps: byService })),
+  /** Per serving site (the estate's names). */
+  sites: z.record(siteName, z.object({ sanAdmin: z.string(), apps: byService })),
 });
 export type EstateEndpoints = z.infer<typeof estateEndpointsSchema>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SITES, type Site } from './estate';
+import { SITE_NAME, SITE_ROLES, type Site, type SiteRole } from './estate';
 import { TOXIC_TYPES, toxicAttributes, zeroAttributes, type ToxicTypeName } from './toxics';
 import { duration } from './units';
 
@@ -9,7 +9,7 @@ import { duration } from './units';
  * file ("3s") and is a number of ms once parsed.
  */
 
-export { SITES, type Site } from './estate';
+export { SITE_ROLES, type Site, type SiteRole } from './estate';
 
 /**
  * Targets by role (docs/ARCHITECTURE.md § 5): a fault may name what it strikes by the part it plays
@@ -19,26 +19,26 @@ export { SITES, type Site } from './estate';
  * the concrete site or component it hit; its revert undoes exactly that, whatever the roles are by
  * then. Fixed names (`dc1`, `dc2-san`) keep meaning what they say.
  * - `active`: the site serving writes now (its SAN is the primary, the front door routes to it).
- * - `standby`: the other site (its SAN is the replica).
+ * - `standby`: the other site (its SAN is the replica), where the estate has two serving sites (a
+ *   witness site, which hosts only a quorum member, plays no role).
  * A part of a site is named `<role>-<part>`, for `freeze` components and `network` links:
  * `active-san` is the primary's storage (the leader of the SAN pair; `storage_cut: { site: active }`
  * acts on its link), `standby-booking` the booking app of the standby site, and so on. The shared
  * links `heartbeat` and `replication` follow the failover by themselves (the controller re-points them).
  */
-export const SITE_ROLES = ['active', 'standby'] as const;
-export type SiteRole = (typeof SITE_ROLES)[number];
 export type SiteTarget = Site | SiteRole;
 
-export const isSite = (name: string): name is Site => (SITES as readonly string[]).includes(name);
 export const isSiteRole = (name: string): name is SiteRole => (SITE_ROLES as readonly string[]).includes(name);
 
-/** A site by name, or by the role it plays when the fault is applied. */
-const siteTarget = z.enum([...SITES, ...SITE_ROLES], {
-  error: (i) => {
-    const known = `sites: ${SITES.join(', ')}; roles, resolved when applied: ${SITE_ROLES.join(', ')}`;
-    return i.input === undefined ? `a site is required (${known})` : `no site ${JSON.stringify(i.input)} in the estate (${known})`;
-  },
-});
+/**
+ * A site by name, or by the role it plays when the fault is applied. Which sites exist is the
+ * estate's to say: a name is checked against the drill's estate where the drill is read
+ * (harness/drill/load.ts), as links and components are.
+ */
+const siteTarget = z
+  .string({ error: (i) => (i.input === undefined ? `a site is required (a site of the estate, or a role resolved when applied: ${SITE_ROLES.join(', ')})` : 'a site is a name') })
+  .regex(SITE_NAME, `a site is a site's name (lower-case letters and digits) or a role resolved when applied (${SITE_ROLES.join(', ')})`);
+
 /** `active-san` -> { role: active, part: san }; null for a name that names no role. */
 export function partRole(name: string): { role: SiteRole; part: string } | null {
   const m = /^([a-z]+)-(.+)$/.exec(name);
@@ -46,13 +46,24 @@ export function partRole(name: string): { role: SiteRole; part: string } | null 
 }
 
 /**
- * The role forms of an estate's per-site names: `active-san`, `standby-pas`, ... for every part
- * that every site has (`dc1-san` and `dc2-san`). What a drill may write for a component or link.
+ * The roles an estate can resolve, from its serving sites (the sites that take part in failover:
+ * not a witness): `active` wherever one site serves; `standby`, "the other site", only where
+ * exactly two do.
  */
-export function roleForms(names: readonly string[]): string[] {
-  const parts = new Set(names.filter((n) => n.startsWith(`${SITES[0]}-`)).map((n) => n.slice(SITES[0].length + 1)));
-  const everywhere = [...parts].filter((p) => SITES.every((s) => names.includes(`${s}-${p}`)));
-  return SITE_ROLES.flatMap((role) => everywhere.map((p) => `${role}-${p}`));
+export function resolvableRoles(serving: readonly Site[]): SiteRole[] {
+  return serving.length === 2 ? [...SITE_ROLES] : serving.length >= 1 ? ['active'] : [];
+}
+
+/**
+ * The role forms of an estate's per-site names: `active-san`, `standby-pas`, ... for every part
+ * that every serving site has (`dc1-san` and `dc2-san`). What a drill may write for a component or link.
+ */
+export function roleForms(names: readonly string[], serving: readonly Site[]): string[] {
+  if (serving.length === 0) return [];
+  const first = `${serving[0]}-`;
+  const parts = new Set(names.filter((n) => n.startsWith(first)).map((n) => n.slice(first.length)));
+  const everywhere = [...parts].filter((p) => serving.every((s) => names.includes(`${s}-${p}`)));
+  return resolvableRoles(serving).flatMap((role) => everywhere.map((p) => `${role}-${p}`));
 }
 
 /** Which site plays each role now. */

@@ -5,7 +5,7 @@ import { killProcessFault } from './kill_process';
 import { networkFault } from './network';
 import { powerCutFault } from './power_cut';
 import { powerFlapFault } from './power_flap';
-import { aimOf, isSite, type AtSite, type FaultSpec, type SiteTarget } from '../../model/faults';
+import { aimOf, isSiteRole, type AtSite, type FaultSpec, type SiteTarget } from '../../model/faults';
 import { storageCutFault } from './storage_cut';
 import { targetedFault } from './targeted';
 
@@ -40,7 +40,7 @@ function concreteFault(id: string, spec: FaultSpec): Fault {
 }
 
 function atSite<T extends { site: SiteTarget }>(spec: T): AtSite<T> {
-  if (!isSite(spec.site)) throw new Error(`site "${spec.site}" is a role: resolve it first`);
+  if (isSiteRole(spec.site)) throw new Error(`site "${spec.site}" is a role: resolve it first`);
   return spec as AtSite<T>;
 }
 

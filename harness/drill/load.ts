@@ -2,7 +2,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { FileProblemsError, formatProblem, parseLocatedYaml, type FileProblem, type LocatedYaml } from '../../lib/located_yaml';
 import { readTextFile, TextFileError } from '../../lib/text_file';
 import type { z } from 'zod';
-import { aimOf, partRole, roleForms, type FaultSpec, type FaultTarget } from '../../model/faults';
+import { aimOf, isSiteRole, partRole, resolvableRoles, roleForms, type FaultSpec, type FaultTarget } from '../../model/faults';
 import { estateConfigSchema } from '../../services/estate/config';
 import { estateNames } from '../../services/estate/topology';
 import { EstateParameterError } from '../../services/estate/parameters';
@@ -59,8 +59,8 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * The names a drill gives parts of the estate that the schema cannot know: the link of a network
  * fault and the component of a freeze must be ones the drill's estate has (services/estate), or a
  * role form of one that every site has (`active-san`, `standby-booking`: model/faults.ts), which
- * the estate can resolve whichever site is active. Sites and site roles are checked by the fault
- * specs (model/faults.ts).
+ * the estate can resolve whichever site is active; the site of a site-wide fault must be one the
+ * estate declares, or a role it can resolve (`standby` needs two serving sites).
  */
 function estateIssues(input: unknown): z.core.$ZodIssue[] {
   const drill = isRecord(input) ? input : {};
@@ -91,7 +91,7 @@ function estateIssues(input: unknown): z.core.$ZodIssue[] {
       const value = isRecord(spec) ? spec[field] : undefined;
       // Anything but a name is the schema's to report.
       if (typeof value !== 'string' || value === '' || known.includes(value)) return;
-      const roles = roleForms(known);
+      const roles = roleForms(known, names.servingSites);
       if (roles.includes(value)) return;
       // A role form of a part that is not at every site (active-controller): say which roles exist.
       const role = partRole(value);
@@ -103,6 +103,18 @@ function estateIssues(input: unknown): z.core.$ZodIssue[] {
     check('network', 'link', 'link', names.links);
     check('freeze', 'component', 'component', names.components);
     check('kill_process', 'component', 'component', names.components);
+    for (const kind of ['power_cut', 'power_flap', 'storage_cut']) {
+      const spec = isRecord(fault) ? fault[kind] : undefined;
+      const site = isRecord(spec) ? spec.site : undefined;
+      // Anything but a name is the schema's to report.
+      if (typeof site !== 'string' || site === '' || names.sites.includes(site)) continue;
+      const roles = resolvableRoles(names.servingSites);
+      if (isSiteRole(site) && roles.includes(site)) continue;
+      const message = isSiteRole(site)
+        ? `cannot resolve site ${site}: standby is the other of two serving sites, and the estate serves from ${names.servingSites.join(', ')} (name the site)`
+        : `no site ${JSON.stringify(site)} in the estate (sites: ${names.sites.join(', ')}; roles, resolved when applied: ${roles.join(', ')})`;
+      issues.push({ code: 'custom', path: ['faults', i, kind, 'site'], message, input: site });
+    }
   });
   issues.push(...externalFaultIssues(drill, config.success ? config.data : undefined));
   return issues;

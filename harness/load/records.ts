@@ -5,9 +5,9 @@
  */
 
 import { OUTCOMES, type Outcome } from '../../model/outcomes';
-import { SERVICES, SITE_CODES, type Service } from '../../model/estate';
+import { SERVICES, type Service } from '../../model/estate';
 
-export { OUTCOMES, SERVICES, SITE_CODES, type Outcome };
+export { OUTCOMES, SERVICES, type Outcome };
 export const enum OutcomeCode {
   Ok = 0,
   Fail = 1,
@@ -54,6 +54,12 @@ export class RequestLog {
   /** Operation names by code, in order of first use. */
   readonly opNames: string[] = [];
   private readonly opCodes = new Map<string, number>();
+  /**
+   * Serving sites (`x-blackstart-site`) by code, in order of first use; code 0 is none (no answer,
+   * or a site past the 255th distinct name, which a misbehaving server could send).
+   */
+  readonly siteNames: string[] = [''];
+  private readonly siteCodes = new Map<string, number>([['', 0]]);
   /** Idempotency keys and acknowledged ids of writes, by request index. */
   readonly keys = new Map<number, string>();
   readonly ackIds = new Map<number, string>();
@@ -96,7 +102,7 @@ export class RequestLog {
     this.end[i] = at;
     this.outcome[i] = outcome;
     this.status[i] = status;
-    this.site[i] = Math.max(0, SITE_CODES.indexOf(site as (typeof SITE_CODES)[number]));
+    this.site[i] = this.siteCode(site);
     if (ack) {
       this.ackVersion[i] = ack.version ?? 0;
       this.ackSeq[i] = ack.seq ?? 0;
@@ -119,7 +125,7 @@ export class RequestLog {
       service: SERVICES[this.service[i]],
       outcome: OUTCOMES[this.outcome[i]],
       status: this.status[i],
-      site: SITE_CODES[this.site[i]],
+      site: this.siteOf(i),
       write: this.write[i] === 1,
       ackVersion: this.ackVersion[i],
       ackSeq: this.ackSeq[i],
@@ -145,6 +151,22 @@ export class RequestLog {
   /** Bytes held by the columns (the maps of keys are counted apart by the benchmark). */
   get byteSize(): number {
     return this.cap * (8 * 3 + 1 * 5 + 2 + 4 * 2);
+  }
+
+  /** The site that served request i ('' when unknown). */
+  siteOf(i: number): string {
+    return this.siteNames[this.site[i]];
+  }
+
+  private siteCode(site: string): number {
+    let code = this.siteCodes.get(site);
+    if (code === undefined) {
+      if (this.siteNames.length > 255) return 0;
+      code = this.siteNames.length;
+      this.siteNames.push(site);
+      this.siteCodes.set(site, code);
+    }
+    return code;
   }
 
   private opCode(op: string): number {

@@ -30,7 +30,7 @@ export async function readBackPhase(
   // A controller that cannot answer leaves the figures without its events, not the drill without a ledger.
   const events = controller ? await controller.events().catch(() => []) : [];
   const active = controller ? await controller.active().then((a) => a.site, () => undefined) : undefined;
-  const sanAdmin = active === 'dc1' || active === 'dc2' ? estate.endpoints.sites[active].sanAdmin || undefined : undefined;
+  const sanAdmin = active !== undefined ? estate.endpoints.sites[active]?.sanAdmin || undefined : undefined;
   const fhirBack = o.fhir ? await fhirReadBack(o.log, { ...o.fhir, runPrefix: o.runId }) : undefined;
   const back = fhirBack ?? (await readBack(o.log, { services: estate.endpoints.services, sanAdmin }, o.runId));
   const promotions = events.filter((e) => e.type === 'promote').map((e) => e.t - performance.timeOrigin);

@@ -4,6 +4,7 @@ import type { DrillResult, GateResult } from '../../model/result';
 import { headline } from '../../reports/format';
 import type { Estate } from '../../services/runtime';
 import { hasEndpoint } from '../../model/estate_record';
+import { REGIONAL_SITES } from '../../model/estate';
 import { describeFault } from '../drill/load';
 import { loadDurationMs, type Drill } from '../drill/schema';
 import type { LoadSummary } from '../load/engine';
@@ -45,6 +46,8 @@ export interface RunRecord {
   error: string | null;
   /** What the run could not measure and why (result.json `notes`). */
   notes?: string[];
+  /** The site the failover controller named active once the estate was up: the split-brain check's first primary. */
+  initialActive?: string;
 }
 
 /** The figures of docs/ARCHITECTURE.md § 7 computed from a run's records. */
@@ -106,9 +109,17 @@ export function measureRun(r: RunRecord): MeasuredRun {
     spans,
     latency: hasRecords ? latencyByPhase(r.log, { run, faults: spans }) : null,
     // Judged against the controller's promotions: not measured where the estate has no controller (an external system).
-    splitBrain: hasRecords && (!r.estate || hasEndpoint(r.estate.endpoints.controller)) ? splitBrain(r.log, { events: r.events, initialPrimary: 'dc1', harnessTimeOrigin: performance.timeOrigin }) : null,
+    splitBrain: hasRecords && (!r.estate || hasEndpoint(r.estate.endpoints.controller)) ? splitBrain(r.log, { events: r.events, initialPrimary: firstPrimary(r), harnessTimeOrigin: performance.timeOrigin }) : null,
     events,
   };
+}
+
+/**
+ * The primary before the controller's first promotion: what it named active when the estate was
+ * up, else the estate's first serving site (a record built without a run: the regional estate's dc1).
+ */
+function firstPrimary(r: RunRecord): string {
+  return r.initialActive ?? r.estate?.servingSites[0] ?? REGIONAL_SITES[0];
 }
 
 /** The drill's gates judged on its figures; none when the drill could not run. */

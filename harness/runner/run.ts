@@ -36,6 +36,15 @@ function estateNotes(estate: Estate): string[] {
       'time to detect, promote and switch are null, the read-back does not know the active site (no listing of unexpected keys), and split-brain is not measured',
   ];
 }
+
+/** The site the controller names active once the estate is up; undefined without one, or when it does not answer in time. */
+async function initialActive(estate: Estate): Promise<string | undefined> {
+  if (!hasEndpoint(estate.endpoints.controller)) return undefined;
+  return withTimeout(controllerClient(estate.endpoints.controller).active(), 5_000, 'GET /active').then(
+    (a) => a.site,
+    () => undefined,
+  );
+}
 export { faultsFollowedBy } from './readback';
 
 export interface RunOptions {
@@ -139,6 +148,7 @@ export async function runDrill(drill: Drill, o: RunOptions): Promise<DrillResult
         print(`ERROR: ${reason}: stopping the drill`);
         abort(reason);
       });
+      record.initialActive = await initialActive(record.estate);
       record.notes = estateNotes(record.estate);
       record.notes.forEach((n) => print(`note: ${n}`));
       ctx = faultContext(record.estate);

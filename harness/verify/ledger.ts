@@ -1,6 +1,6 @@
 import { CLOCK_RESOLUTION } from '../../model/figures/figure';
 import { ledgerInputSchema, type Ledger, type LedgerEntry, type LedgerInput, type ReadBack, type WriteAttempt } from '../../model/figures/ledger';
-import { OUTCOMES, OutcomeCode, SERVICES, SITE_CODES, type RequestLog } from '../load/records';
+import { OUTCOMES, OutcomeCode, SERVICES, type RequestLog } from '../load/records';
 
 /**
  * The write ledger (docs/ARCHITECTURE.md § 7): every write ever attempted, judged against what the active site
@@ -48,7 +48,7 @@ export function ledger(log: RequestLog, input: LedgerInput): Ledger {
     end: Number.isFinite(log.end[i]) ? log.end[i] : null,
     outcome: OUTCOMES[log.outcome[i]],
     status: log.status[i],
-    site: SITE_CODES[log.site[i]],
+    site: log.siteOf(i),
     ackVersion: log.ackVersion[i],
     ackSeq: log.ackSeq[i],
   });

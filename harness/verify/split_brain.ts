@@ -1,6 +1,6 @@
 import { CLOCK_RESOLUTION } from '../../model/figures/figure';
 import { splitBrainOptionsSchema, type SplitBrain, type SplitBrainOptions, type SplitWrite } from '../../model/figures/split_brain';
-import { OutcomeCode, SITE_CODES, type RequestLog } from '../load/records';
+import { OutcomeCode, type RequestLog } from '../load/records';
 
 /**
  * The split-brain window (docs/ARCHITECTURE.md § 7): acknowledged writes served by a site that was not the
@@ -61,7 +61,7 @@ export function splitBrain(log: RequestLog, options: SplitBrainOptions): SplitBr
   const lastWrite: Record<string, number> = {};
   for (let i = 0; i < log.length; i++) {
     if (log.write[i] !== 1 || log.outcome[i] !== OutcomeCode.Ok) continue;
-    const site = SITE_CODES[log.site[i]];
+    const site = log.siteOf(i);
     if (!site) {
       unknownSite++;
       continue;

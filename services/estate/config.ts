@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { FileProblemsError, formatProblem, parseYaml } from '../../lib/located_yaml';
 import { readTextFile } from '../../lib/text_file';
 import { MAX_DURATION_MS } from '../../model/units';
-import { SERVICES, SITES } from '../../model/estate';
+import { REGIONAL_SITES, SERVICES, siteName } from '../../model/estate';
 import { fileHooks, HOOKED_FAULTS, hookStrings, hookUrls, refusedUrl, renderTemplate, templateRefs, type FaultHooks, type HookedFault } from '../../model/hooks';
 
 // At most 24 h, as a duration in a drill: past 2^31 ms a timer fires at once.
@@ -74,9 +74,6 @@ export const estateConfigSchema = z
     }
   });
 
-const siteName = z.enum(SITES, {
-  error: (i) => `no site ${JSON.stringify(i.input)}: the estate model's sites are ${SITES.join(', ')} (put your system's own names for them in site_vars)`,
-});
 const VAR_KEY = /^[a-z_][a-z0-9_]*$/;
 /** Variables a hook may use beyond the estate's vars: filled in per fault. */
 export const FAULT_VARS = ['site', 'component', 'mode', 'fault'] as const;
@@ -89,8 +86,8 @@ const vars = z.record(z.string().regex(VAR_KEY, 'a variable name is lower-case l
  */
 export const externalSchema = z
   .object({
-    /** The sites the system has (power domains faults may name): the estate model's names. */
-    sites: z.array(siteName).min(1).default([...SITES]),
+    /** The sites the system has (power domains faults may name), each serving; dc1 and dc2 when not named. */
+    sites: z.array(siteName).min(1).default([...REGIONAL_SITES]),
     /**
      * The hosts this drill may touch (`host`, `host:port`, `*.domain`): every URL in services,
      * controller, ledger and hooks must be on it. Checked when the file is validated and again
@@ -113,13 +110,13 @@ export const externalSchema = z
      */
     controller: z.string().min(1).optional(),
     /** Where the read-back lists every key a site holds (`GET /keys`): unexpected writes are found only with it. */
-    ledger: z.object({ san_admin: z.partialRecord(siteName, z.string().min(1)).optional() }).strict().default({}),
+    ledger: z.object({ san_admin: z.record(siteName, z.string().min(1)).optional() }).strict().default({}),
     /** The components a `freeze` may name (default: each site's san, pas, booking, theatre). */
     components: z.array(z.string().min(1)).min(1).optional(),
     /** Variables every hook may use: `${name}`. Not for secrets: use `${env:NAME}`. */
     vars: vars.default({}),
     /** Variables per site, over `vars`: `${host}` that is one machine at dc1 and another at dc2. */
-    site_vars: z.partialRecord(siteName, vars).default({}),
+    site_vars: z.record(siteName, vars).default({}),
     /** Per fault kind, the hooks that inject and roll it back; a drill's fault of a kind without them is refused. */
     hooks: z
       .object({ power_cut: fileHooks.faultHooks.optional(), storage_cut: fileHooks.faultHooks.optional(), freeze: fileHooks.faultHooks.optional() })
@@ -159,7 +156,7 @@ function asWritten(x: object): unknown {
 
 /** The variables of a hook acting at `site` (`component`, `mode`, `fault` where the fault has them). */
 export function hookVars(x: ExternalConfig, fill: Partial<Record<(typeof FAULT_VARS)[number], string>> & { site?: string }): Record<string, string> {
-  const site = fill.site as (typeof SITES)[number] | undefined;
+  const site = fill.site;
   const given = Object.fromEntries(Object.entries(fill).filter(([, v]) => v !== undefined)) as Record<string, string>;
   return { ...x.vars, ...(site ? x.site_vars[site] ?? {} : {}), ...given };
 }
@@ -184,9 +181,12 @@ function externalIssues(x: ExternalConfig): { path: (string | number)[]; message
   };
   for (const s of SERVICES) url(x.services[s], ['services', s]);
   if (x.controller) url(x.controller, ['controller']);
-  for (const [site, u] of Object.entries(x.ledger.san_admin ?? {})) url(u!, ['ledger', 'san_admin', site]);
+  for (const [site, u] of Object.entries(x.ledger.san_admin ?? {})) {
+    url(u, ['ledger', 'san_admin', site]);
+    if (!x.sites.includes(site)) issues.push({ path: ['ledger', 'san_admin', site], message: `${site} is not one of sites (${x.sites.join(', ')})` });
+  }
   for (const site of Object.keys(x.site_vars)) {
-    if (!x.sites.includes(site as (typeof SITES)[number])) issues.push({ path: ['site_vars', site], message: `${site} is not one of sites (${x.sites.join(', ')})` });
+    if (!x.sites.includes(site)) issues.push({ path: ['site_vars', site], message: `${site} is not one of sites (${x.sites.join(', ')})` });
   }
   if (x.proxy_clients) {
     const origins = new Set(SERVICES.map((s) => originOf(x.services[s])));

@@ -50,7 +50,10 @@ export interface EstatePlan {
   file: string;
   /** Relative `cwd`s are resolved against this. */
   baseDir: string;
+  /** Every power domain, in the file's order. */
   sites: string[];
+  /** The sites that take part in failover (per-site components and links are at these): not a witness. */
+  servingSites: string[];
   components: PlannedComponent[];
   links: PlannedLink[];
   entry: EstateFile['entry'];
@@ -93,12 +96,15 @@ export function parseEstateFile(text: string, file = '<estate>', baseDir = dirna
 /** The estate's components and links, checked; every problem is pushed to `issues` (path into the file). */
 function planEstate(e: EstateFile, file: string, baseDir: string, issues: PathIssue[]): EstatePlan {
   const issue = (path: PropertyKey[], message: string) => issues.push({ code: 'custom', path, message });
-  const sites = new Set(e.sites);
+  const all = e.sites.map((s) => s.name);
+  // Per-site components and links are at the serving sites; a witness hosts only what names it.
+  const serving = e.sites.filter((s) => !s.witness).map((s) => s.name);
+  const sites = new Set(all);
   const components: PlannedComponent[] = [];
   e.components.forEach((c, index) => {
     if (c.per_site && c.site !== undefined) issue(['components', index, 'site'], 'a per-site component has no single site: drop site or per_site');
-    if (c.site !== undefined && !sites.has(c.site)) issue(['components', index, 'site'], `no site "${c.site}" (sites: ${e.sites.join(', ')})`);
-    const at = c.per_site ? e.sites : [c.site];
+    if (c.site !== undefined && !sites.has(c.site)) issue(['components', index, 'site'], `no site "${c.site}" (sites: ${all.join(', ')})`);
+    const at = c.per_site ? serving : [c.site];
     for (const site of at) {
       const spec = site === undefined ? c : substituteSite(c, site);
       components.push({ name: site !== undefined && c.per_site ? `${site}-${c.name}` : c.name, site, role: c.role, spec, index, after: spec.after });
@@ -112,7 +118,7 @@ function planEstate(e: EstateFile, file: string, baseDir: string, issues: PathIs
 
   const links: PlannedLink[] = [];
   e.links.forEach((l, index) => {
-    for (const site of l.per_site ? e.sites : [undefined]) {
+    for (const site of l.per_site ? serving : [undefined]) {
       const name = site === undefined ? l.name : l.name.replaceAll('${site}', site);
       const [component, port] = (site === undefined ? l.to : l.to.replaceAll('${site}', site)).split(':');
       const target = byName.get(component);
@@ -149,13 +155,13 @@ function planEstate(e: EstateFile, file: string, baseDir: string, issues: PathIs
     });
   }
 
-  const endpoints = plannedEndpoints(e, byName, issue);
+  const endpoints = plannedEndpoints(e, serving, byName, issue);
   const startOrder = orderOf(components, byName, (c, cycle) => issue(['components', c.index, 'after'], `start order has a cycle: ${cycle.join(' -> ')}`));
-  return { name: e.name, description: e.description, file, baseDir, sites: e.sites, components, links, entry: e.entry, endpoints, startOrder };
+  return { name: e.name, description: e.description, file, baseDir, sites: all, servingSites: serving, components, links, entry: e.entry, endpoints, startOrder };
 }
 
 /** The file's `endpoints`, per site expanded; a component or port that does not exist is an issue. */
-function plannedEndpoints(e: EstateFile, byName: Map<string, PlannedComponent>, issue: (path: PropertyKey[], message: string) => void): PlannedEndpoints {
+function plannedEndpoints(e: EstateFile, serving: string[], byName: Map<string, PlannedComponent>, issue: (path: PropertyKey[], message: string) => void): PlannedEndpoints {
   const ref = (text: string | undefined, path: PropertyKey[], site?: string): PortRef | undefined => {
     if (text === undefined) return undefined;
     const [component, port] = (site === undefined ? text : text.replaceAll('${site}', site)).split(':');
@@ -169,7 +175,7 @@ function plannedEndpoints(e: EstateFile, byName: Map<string, PlannedComponent>, 
     controller: ref(x.controller, ['controller']),
     frontdoorAdmin: ref(x.frontdoor_admin, ['frontdoor_admin']),
     sites: Object.fromEntries(
-      e.sites.map((site) => [
+      serving.map((site) => [
         site,
         {
           sanAdmin: ref(x.sites.san_admin, ['sites', 'san_admin'], site),

@@ -6,9 +6,9 @@ import { externalComponents, type EstateConfig } from './config';
 import { loadEstateFile } from './estate_file';
 import { estateFileOf } from './regional';
 
-import { SERVICES, SITES, type Service, type Site } from '../../model/estate';
+import { SERVICES, type Service, type Site } from '../../model/estate';
 
-export { SERVICES, SITES, type Service, type Site };
+export { SERVICES, type Service, type Site };
 
 /** The links of the regional estate, each a proxy (estates/regional.yaml; docs/ARCHITECTURE.md § 3). */
 export function proxyNames(): string[] {
@@ -28,6 +28,8 @@ export interface EstateNames {
   components: string[];
   /** Power domains (power_cut, power_flap, storage_cut). */
   sites: Site[];
+  /** The sites that take part in failover (not a witness): what `active` and `standby` resolve among. */
+  servingSites: Site[];
   /** Components that cannot run on a runtime: no `process` spec, no `docker` spec (an estate file's; none for an external system). */
   lacking: { process: string[]; docker: string[] };
 }
@@ -40,7 +42,7 @@ export interface EstateNames {
 export function estateNames(config?: EstateConfig): EstateNames {
   if (config?.runtime === 'external' && config.external) {
     const x = config.external;
-    return { links: x.proxy_clients ? ['frontdoor'] : [], components: externalComponents(x), sites: [...x.sites], lacking: { process: [], docker: [] } };
+    return { links: x.proxy_clients ? ['frontdoor'] : [], components: externalComponents(x), sites: [...x.sites], servingSites: [...x.sites], lacking: { process: [], docker: [] } };
   }
   // An estate file's own names, the regional estate's when none is named (a FileProblemsError
   // when the file cannot be used); the proxy server is a component too (a freeze may name it).
@@ -49,7 +51,8 @@ export function estateNames(config?: EstateConfig): EstateNames {
   return {
     links: plan.links.map((l) => l.name),
     components: ['proxy', ...plan.components.map((c) => c.name)],
-    sites: plan.sites as Site[],
+    sites: plan.sites,
+    servingSites: plan.servingSites,
     lacking: { process: plan.components.filter((c) => !c.spec.process).map((c) => c.name), docker: plan.components.filter((c) => !c.spec.docker).map((c) => c.name) },
   };
 }

@@ -1,4 +1,4 @@
-import { SERVICES, SITES, type Site } from '../../model/estate';
+import { SERVICES, type Site } from '../../model/estate';
 import type { EstateEndpoints } from '../../model/estate_record';
 import type { EstateConfig } from '../estate/config';
 import type { EstatePlan, PlannedComponent, PortRef } from '../estate/estate_file';
@@ -59,8 +59,8 @@ export function plannedEndpoints(plan: EstatePlan, host: string, p: PlannedPorts
     frontdoorAdmin: at(x.frontdoorAdmin),
     services: { ...none, ...Object.fromEntries(Object.entries(plan.entry.services).map(([svc, path]) => [svc, `${entry}${path.replace(/\/$/, '')}`])) },
     sites: Object.fromEntries(
-      SITES.map((s) => [s, { sanAdmin: at(x.sites[s]?.sanAdmin), apps: { ...none, ...Object.fromEntries(Object.entries(x.sites[s]?.apps ?? {}).map(([svc, ref]) => [svc, at(ref)])) } }]),
-    ) as EstateEndpoints['sites'],
+      plan.servingSites.map((s) => [s, { sanAdmin: at(x.sites[s]?.sanAdmin), apps: { ...none, ...Object.fromEntries(Object.entries(x.sites[s]?.apps ?? {}).map(([svc, ref]) => [svc, at(ref)])) } }]),
+    ),
   };
 }
 
@@ -73,12 +73,6 @@ export function plannedHealth(c: PlannedComponent, host: string, ports: PlannedP
 /** The proxies of the estate's links (/populate format): listening on `bind`, each to its component's port at `hostOf`. */
 export function plannedProxies(plan: EstatePlan, p: PlannedPorts, bind: string, hostOf: (component: string) => string): { name: string; listen: string; upstream: string }[] {
   return plan.links.map((l) => ({ name: l.name, listen: `${bind}:${p.linkPorts[l.name]}`, upstream: `${hostOf(l.to.component)}:${p.ports[l.to.component][l.to.port]}` }));
-}
-
-/** The model knows the sites dc1 and dc2 (model/estate.ts): a file with others is refused before anything starts. */
-export function checkSites(plan: EstatePlan): void {
-  const unknown = plan.sites.filter((s) => !(SITES as readonly string[]).includes(s));
-  if (unknown.length) throw new Error(`${plan.file}: sites ${unknown.join(', ')}: this version drills the sites ${SITES.join(' and ')}`);
 }
 
 /**
@@ -114,8 +108,7 @@ function settled(results: (void | Promise<void>)[]): void | Promise<void> {
  */
 export function plannedSites<C extends ComponentHandle>(plan: EstatePlan, byName: Map<string, C>, start: (c: C) => Promise<void>): Map<Site, SiteHandle> {
   return new Map(
-    plan.sites.map((name) => {
-      const site = name as Site;
+    plan.sites.map((site) => {
       const processes = [...byName.values()].filter((c) => c.site === site);
       const handle: SiteHandle = {
         name: site,

@@ -89,6 +89,10 @@ export interface Estate {
   readonly dataDir: string;
   /** What serves the proxies: the embedded Toxiproxy-compatible server, or the real Toxiproxy (docker, where its image is present). */
   readonly proxyServer?: ProxyServer;
+  /** Every power domain (the estate file's `sites`, a witness too), in the file's order. */
+  readonly sites: readonly Site[];
+  /** The sites that take part in failover (not a witness): what `active` and `standby` resolve among. */
+  readonly servingSites: readonly Site[];
   site(name: Site): SiteHandle;
   /**
    * The links a site's faults act on, from the estate's own layout rather than names in code:

@@ -98,12 +98,14 @@ export async function waitHealthy(url: string, timeoutMs: number, alive: Alive, 
   throw new Error(`not healthy within ${timeoutMs} ms (${url})`);
 }
 
-/** The `site()` and `component()` lookups of an Estate, with errors that list what exists. */
-export function estateLookups(sites: Map<Site, SiteHandle>, byName: Map<string, ComponentHandle>): Pick<Estate, 'site' | 'component'> {
+/** The sites and the `site()` and `component()` lookups of an Estate, with errors that list what exists. */
+export function estateLookups(sites: Map<Site, SiteHandle>, byName: Map<string, ComponentHandle>, serving: readonly Site[]): Pick<Estate, 'sites' | 'servingSites' | 'site' | 'component'> {
   return {
+    sites: [...sites.keys()],
+    servingSites: [...serving],
     site: (name) => {
       const s = sites.get(name);
-      if (!s) throw new Error(`unknown site ${name}`);
+      if (!s) throw new Error(`unknown site ${name} (sites: ${[...sites.keys()].join(', ')})`);
       return s;
     },
     component: (name) => {

@@ -6,7 +6,7 @@ import { parseDrill } from '../../harness/drill/load';
 import type { Drill } from '../../harness/drill/schema';
 import { runDrill } from '../../harness/runner/run';
 import type { DrillResult } from '../../model/result';
-import { SITES } from '../../model/estate';
+import { REGIONAL_SITES as SITES } from '../../model/estate';
 import { describeDocker, DOCKER_FAILOVER, EMPTY, ensureImages, labelled } from '../helpers/docker';
 import { startEstateWithDockerCli, type CliEstate } from '../helpers/docker_cli_estate';
 

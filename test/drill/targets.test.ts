@@ -95,7 +95,8 @@ describe('resolving a role', () => {
   const roles = { active: 'dc2', standby: 'dc1' } as const;
 
   it('the role forms are the per-site parts every site has', () => {
-    expect(roleForms(estateNames().components)).toEqual([
+    const names = estateNames();
+    expect(roleForms(names.components, names.servingSites)).toEqual([
       'active-san',
       'active-pas',
       'active-booking',
@@ -105,7 +106,13 @@ describe('resolving a role', () => {
       'standby-booking',
       'standby-theatre',
     ]);
-    expect(roleForms(estateNames().links)).toEqual(roleForms(estateNames().components));
+    expect(roleForms(names.links, names.servingSites)).toEqual(roleForms(names.components, names.servingSites));
+  });
+
+  it('only active where one site serves, none where none does; parts every serving site has', () => {
+    expect(roleForms(['a-san', 'b-san', 'c-san', 'a-pas'], ['a', 'b', 'c'])).toEqual(['active-san']);
+    expect(roleForms(['a-san', 'b-san', 'a-pas'], ['a', 'b'])).toEqual(['active-san', 'standby-san']);
+    expect(roleForms(['a-san'], [])).toEqual([]);
   });
 
   it('a spec aimed at a role becomes the spec of the site that plays it; fixed names are unchanged', () => {

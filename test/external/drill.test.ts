@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { readJournal } from '../../chaos/journal';
-import { SITES } from '../../model/estate';
+import { REGIONAL_SITES as SITES } from '../../model/estate';
 import type { Estate } from '../../services/runtime';
 import { processState, runCli } from '../helpers/drill';
 import { startTestEstate } from '../helpers/estate';

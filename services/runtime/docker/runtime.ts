@@ -29,7 +29,7 @@ import { estateRecordFile, type FreezeUndo } from '../../../model/estate_record'
 import type { EstateConfig } from '../../estate/config';
 import { configValues } from '../../estate/config_refs';
 import { render, type EstatePlan, type PlannedComponent } from '../../estate/estate_file';
-import { allocatePorts, checkSites, plannedEndpoints, plannedHealth, plannedProxies, plannedSiteLinks, plannedSites } from '../planned';
+import { allocatePorts, plannedEndpoints, plannedHealth, plannedProxies, plannedSiteLinks, plannedSites } from '../planned';
 import type { ComponentHandle, Estate } from '../runtime';
 import { estateLookups, newEstateId, waitServing, waitUntilHealthy, writeEstateRecord, type Health } from '../shared';
 import { LABELS, removeLeftovers, trackEstate, untrackEstate } from './cleanup';
@@ -315,7 +315,6 @@ export async function startDockerEstate(input: EstateConfig, plan: EstatePlan, o
   for (const c of plan.components) {
     if (!c.spec.docker) throw new Error(`${plan.file}: component ${c.name} has no docker spec (an image and its command): it cannot run on the docker runtime`);
   }
-  checkSites(plan);
   for (let attempt = 1; ; attempt++) {
     try {
       return await startOnce(config, plan, options);
@@ -492,7 +491,7 @@ async function startOnce(config: EstateConfig, plan: EstatePlan, options: Docker
     dataDir,
     proxyServer,
     components,
-    ...estateLookups(sites, new Map<string, ComponentHandle>(components.map((c) => [c.name, c]))),
+    ...estateLookups(sites, new Map<string, ComponentHandle>(components.map((c) => [c.name, c])), plan.servingSites),
     siteLinks: plannedSiteLinks(plan),
     readyPath: plan.entry.ready ?? null,
     watchPlatform: (onLost) => watchDaemon(docker, onLost),

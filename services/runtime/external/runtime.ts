@@ -13,7 +13,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { estateRecordFile, type EstateEndpoints, type FreezeUndo } from '../../../model/estate_record';
 import { hookEnvRefs, refusedUrl, type HookedFault, type HookStep } from '../../../model/hooks';
-import { SERVICES, SITES, type Site } from '../../../model/estate';
+import { SERVICES, type Site } from '../../../model/estate';
 import { externalComponents, hookVars, originOf, parseEstateConfig, type EstateConfig, type EstateConfigInput, type ExternalConfig } from '../../estate/config';
 import { freePorts } from '../../estate/topology';
 import { embeddedProxyProcess, type BuiltinProcessComponent, type StartOptions } from '../process/runtime';
@@ -171,7 +171,7 @@ export async function startExternalEstate(input: EstateConfigInput, options: Sta
     controller: x.controller ?? '',
     frontdoorAdmin: '',
     services,
-    sites: Object.fromEntries(SITES.map((s) => [s, { sanAdmin: x.ledger.san_admin?.[s] ?? '', apps: none }])) as EstateEndpoints['sites'],
+    sites: Object.fromEntries(x.sites.map((s) => [s, { sanAdmin: x.ledger.san_admin?.[s] ?? '', apps: none }])),
   };
 
   const writeRecord = () =>
@@ -223,7 +223,8 @@ export async function startExternalEstate(input: EstateConfigInput, options: Sta
     siteLinks: () => ({ power: [], storage: [] }),
     readyPath: x.ready_path,
     hooks,
-    ...estateLookups(sites, byName),
+    // Every site of an external system serves (its block names no witness).
+    ...estateLookups(sites, byName, x.sites),
     stop: async () => {
       if (stopped) return;
       stopped = true;

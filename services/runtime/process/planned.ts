@@ -6,7 +6,7 @@ import { estateRecordFile } from '../../../model/estate_record';
 import type { EstateConfig } from '../../estate/config';
 import { configValues } from '../../estate/config_refs';
 import { render, type EstatePlan, type PlannedComponent } from '../../estate/estate_file';
-import { allocatePorts, checkSites, plannedEndpoints, plannedHealth, plannedProxies, plannedSiteLinks, plannedSites } from '../planned';
+import { allocatePorts, plannedEndpoints, plannedHealth, plannedProxies, plannedSiteLinks, plannedSites } from '../planned';
 import type { ComponentHandle, Estate } from '../runtime';
 import { estateLookups, newEstateId, waitServing, writeEstateRecord } from '../shared';
 import { embeddedProxyProcess, ProcessComponent, type ProcessLaunch, type StartOptions } from './runtime';
@@ -26,7 +26,6 @@ export async function startPlannedEstate(config: EstateConfig, plan: EstatePlan,
   for (const c of plan.components) {
     if (!c.spec.process) throw new Error(`${plan.file}: component ${c.name} has no process spec: it cannot run on the process runtime`);
   }
-  checkSites(plan);
 
   const id = newEstateId();
   const dataDir = resolve(config.data_dir ?? join(resolve(options.stateRoot ?? '.blackstart/estates'), id));
@@ -91,7 +90,7 @@ export async function startPlannedEstate(config: EstateConfig, plan: EstatePlan,
     dataDir,
     proxyServer: { kind: 'embedded' },
     components,
-    ...estateLookups(sites, new Map<string, ComponentHandle>(components.map((c) => [c.name, c]))),
+    ...estateLookups(sites, new Map<string, ComponentHandle>(components.map((c) => [c.name, c])), plan.servingSites),
     siteLinks: plannedSiteLinks(plan),
     readyPath: plan.entry.ready ?? null,
     stop: async () => {
