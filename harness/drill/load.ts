@@ -95,7 +95,10 @@ function estateIssues(input: unknown): z.core.$ZodIssue[] {
       if (roles.includes(value)) return;
       // A role form of a part that is not at every site (active-controller): say which roles exist.
       const role = partRole(value);
-      const message = role
+      const standbyOfMany = role?.role === 'standby' && !resolvableRoles(names.servingSites).includes('standby');
+      const message = standbyOfMany
+        ? `cannot resolve ${what} ${JSON.stringify(value)}: standby is the other of two serving sites, and the estate serves from ${names.servingSites.join(', ')} (name the ${what})`
+        : role
         ? `cannot resolve ${what} ${JSON.stringify(value)}: "${role.part}" is not a ${what} of every site (roles: ${roles.join(', ')})`
         : `no ${what} ${JSON.stringify(value)} in the estate (${what}s: ${known.join(', ')})`;
       issues.push({ code: 'custom', path: ['faults', i, kind, field], message, input: value });

@@ -105,6 +105,32 @@ describe("names of the estate's parts", () => {
     ]);
   });
 
+  it("an estate's own sites: three that serve take `active` but not `standby` (the other of two)", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'blackstart-sites-'));
+    const estate = join(dir, 'estate.yaml');
+    writeFileSync(
+      estate,
+      [
+        'name: three',
+        'sites: [north, south, east]',
+        'components:',
+        '  - { name: app, per_site: true, role: app, ports: { http: auto }, process: { command: node, args: [app.js] }, health: { http: { port: http } } }',
+        'links:',
+        '  - { name: "${site}-app", per_site: true, to: "${site}-app:http" }',
+        'entry: { link: north-app, services: { pas: /pas } }',
+        '',
+      ].join('\n'),
+    );
+    const text = (...faults: string[]) => drillWith(...faults).replace('faults:', `estate: { file: ${estate} }\nfaults:`);
+    expect(parseDrill(text('{ at: 3s, power_cut: { site: east } }', '{ at: 4s, power_cut: { site: active } }', '{ at: 5s, freeze: { component: active-app } }')).faults).toHaveLength(3);
+    const found = problems(text('{ at: 3s, power_cut: { site: standby } }', '{ at: 4s, freeze: { component: standby-app } }', '{ at: 5s, power_cut: { site: dc1 } }'));
+    expect(found.map((p) => [p.path, p.message])).toEqual([
+      ['faults.0.power_cut.site', 'cannot resolve site standby: standby is the other of two serving sites, and the estate serves from north, south, east (name the site)'],
+      ['faults.1.freeze.component', 'cannot resolve component "standby-app": standby is the other of two serving sites, and the estate serves from north, south, east (name the component)'],
+      ['faults.2.power_cut.site', 'no site "dc1" in the estate (sites: north, south, east; roles, resolved when applied: active)'],
+    ]);
+  });
+
   it('every problem is reported together, schema and estate alike', () => {
     const found = problems(drillWith(network('{ latncy: 500 }'), network('{ latency: 500 }', 'latency', 'frontdor'), '{ at: 3s, freeze: { component: nope } }'));
     expect(found.map((p) => p.path)).toEqual(['faults.0.network.attributes.latncy', 'faults.1.network.link', 'faults.2.freeze.component']);

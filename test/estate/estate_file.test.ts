@@ -122,6 +122,33 @@ describe('estate files', () => {
     expect(p[0]).toMatchObject({ path: 'links.0.to', line: lineOf(text, 'store:sql'), message: 'component "dc1-store" has no port "sql" (ports: tcp)' });
   });
 
+  it('takes the sites the file names; a witness site hosts only the shared components that name it', () => {
+    const text = KV.replace('sites: [dc1, dc2]', 'sites: [dc1, dc2, { name: quorum, witness: true }]').replace(
+      '  - name: frontdoor\n',
+      '  - name: arbiter\n    site: quorum\n    ports: { tcp: auto }\n    process: { command: node, args: [arbiter.js] }\n    health: { tcp: { port: tcp } }\n  - name: frontdoor\n',
+    );
+    const p = parseEstateFile(text, 'estate.yaml', '/srv/kv');
+    expect(p.sites).toEqual(['dc1', 'dc2', 'quorum']);
+    expect(p.servingSites).toEqual(['dc1', 'dc2']);
+    // Per-site components and links at the serving sites only; the arbiter at the witness.
+    expect(p.components.filter((c) => c.site === 'quorum').map((c) => c.name)).toEqual(['arbiter']);
+    expect(p.components.some((c) => c.name.startsWith('quorum-'))).toBe(false);
+    expect(p.links.some((l) => l.name.startsWith('quorum-'))).toBe(false);
+    expect(Object.keys(p.endpoints.sites)).toEqual(['dc1', 'dc2']);
+  });
+
+  it('refuses a site name that is not one, a site declared twice, and an estate of witnesses only', () => {
+    const names = problems(KV.replace('sites: [dc1, dc2]', 'sites: [dc1, DC-2, active, dc1]'));
+    expect(names.map((x) => `${x.path}: ${x.message}`)).toEqual([
+      'sites.1: a site name is lower-case letters and digits, starting with a letter (no "-": its parts are named <site>-<part>)',
+      'sites.2: active and standby are the roles a fault may name a site by, not site names',
+    ]);
+    const twice = problems(KV.replace('sites: [dc1, dc2]', 'sites: [dc1, dc2, dc1]'));
+    expect(twice.map((x) => `${x.path}: ${x.message}`)).toEqual(['sites.2: site "dc1" is declared twice']);
+    const witnesses = problems(KV.replace('sites: [dc1, dc2]', 'sites: [{ name: dc1, witness: true }]'));
+    expect(witnesses.map((x) => `${x.path}: ${x.message}`)).toEqual(['sites: every site is a witness: at least one site must serve']);
+  });
+
   it('refuses a cycle in the start order', () => {
     const text = KV.replace('process: { command: node, args: [store.js', 'after: [frontdoor]\n    process: { command: node, args: [store.js');
     const p = problems(text);

@@ -36,7 +36,7 @@ describe('an external estate, validated', () => {
     const d = parseDrill(drill(ESTATE, '{ at: 5s, power_cut: { site: dc1 }, restore_after: 5s }', '{ at: 12s, network: { link: frontdoor, toxic: latency, attributes: { latency: 100 } }, duration: 2s }'));
     expect(d.estate.runtime).toBe('external');
     expect(d.estate.external!.hooks.power_cut!.inject.http!.timeout).toBe(10_000);
-    expect(estateNames(d.estate)).toEqual({ links: ['frontdoor'], components: ['dc1-san', 'dc1-pas', 'dc1-booking', 'dc1-theatre', 'dc2-san', 'dc2-pas', 'dc2-booking', 'dc2-theatre'], sites: ['dc1', 'dc2'], lacking: { process: [], docker: [] } });
+    expect(estateNames(d.estate)).toEqual({ links: ['frontdoor'], components: ['dc1-san', 'dc1-pas', 'dc1-booking', 'dc1-theatre', 'dc2-san', 'dc2-pas', 'dc2-booking', 'dc2-theatre'], sites: ['dc1', 'dc2'], servingSites: ['dc1', 'dc2'], lacking: { process: [], docker: [] } });
   });
 
   it('a fault kind without its hook is refused, naming the fault and the missing hook', () => {
@@ -70,14 +70,17 @@ describe('an external estate, validated', () => {
     expect(found[0].line).toBe(8);
   });
 
-  it('a variable no one fills in, a site the model has not, services on several origins behind the proxy', () => {
+  it('a variable no one fills in, a site name that is not one, services on several origins behind the proxy', () => {
     const bad = ESTATE.replace('${group}/off', '${rack}/off').replace('sites_placeholder', '').replace('booking: http://vendor.example.org/booking', 'booking: http://127.0.0.1:8080/booking');
-    const found = drillProblems(drill(bad + '    sites: [dc1, dc3]\n'));
+    const found = drillProblems(drill(bad + '    sites: [dc1, DC-3]\n'));
     expect(found.map((p) => `${p.path}: ${p.message}`)).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^estate.external.sites.1: no site "dc3": the estate model's sites are dc1, dc2/),
+        expect.stringMatching(/^estate.external.sites.1: a site name is lower-case letters and digits, starting with a letter/),
       ]),
     );
+    // The system's own site names: variables for a site it does not declare are refused.
+    const ownSites = drillProblems(drill(ESTATE.replace('sites_placeholder', '') + '    sites: [maidstone, dartford]\n'));
+    expect(ownSites.map((p) => `${p.path}: ${p.message}`)).toEqual(expect.arrayContaining(['estate.external.site_vars.dc1: dc1 is not one of sites (maidstone, dartford)']));
     const found2 = drillProblems(drill(bad));
     expect(found2.map((p) => `${p.path}: ${p.message}`)).toEqual([
       "estate.external.proxy_clients: the clients' proxy is one link: every service must be on one origin (found http://vendor.example.org, http://127.0.0.1:8080)",
