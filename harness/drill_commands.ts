@@ -5,6 +5,7 @@ import { terminalSummary } from '../reports/terminal';
 import { DrillError, describeFault, loadDrill } from './drill/load';
 import { loadDurationMs, type Drill } from './drill/schema';
 import { externalPlanLines } from './drill/hooks_plan';
+import { estateNames } from '../services/estate/topology';
 import { EXIT, runDrill } from './runner/run';
 import { claimOutDir, OutDirTaken } from './runner/out_dir';
 import { parseRates, parseRepeat, repeatPlan, repeatPlanLines, runRepeatCommand } from './repeat_command';
@@ -146,15 +147,31 @@ function withEngine(drill: Drill, engine: 'builtin' | 'k6' | undefined, file: st
   return { ...drill, load: { ...drill.load, engine, script: engine === 'k6' ? drill.load.script : undefined } };
 }
 
+/**
+ * The dry run's estate: the built-in estate's settings (its file reads them as ${config:...}); a
+ * user's file by its path, its sites (a witness marked) and its parameters, as the settings of
+ * the built-in estate do not apply to it.
+ */
+function estateLine(drill: Drill): string {
+  const e = drill.estate;
+  if (e.file === undefined) {
+    return (
+      `estate: runtime ${e.runtime}, the built-in regional estate, replication ${e.replication.mode} (peer unreachable: ${e.replication.on_peer_unreachable}), ` +
+      `failover ${e.failover.promotion} (heartbeat ${e.failover.heartbeat_ms} ms x ${e.failover.detect_after}, promotion delay ${e.failover.promotion_delay_ms} ms)`
+    );
+  }
+  const names = estateNames(e);
+  const sites = names.sites.map((s) => (names.servingSites.includes(s) ? s : `${s} (witness)`)).join(', ');
+  const parameters = Object.entries(e.parameters ?? {}).map(([k, v]) => `${k}=${v}`);
+  return `estate: runtime ${e.runtime}, file ${e.file}; sites ${sites}${parameters.length ? `; parameters ${parameters.join(', ')}` : ''}`;
+}
+
 /** The dry run: what would happen, in order, without touching anything. */
 export function plan(drill: Drill): string {
   const e = drill.estate;
   const lines = [
     `drill ${drill.name}: ${drill.description}`.trim(),
-    e.runtime === 'external'
-      ? 'estate: runtime external (a system blackstart does not start: below)'
-      : `estate: runtime ${e.runtime}, replication ${e.replication.mode} (peer unreachable: ${e.replication.on_peer_unreachable}), ` +
-        `failover ${e.failover.promotion} (heartbeat ${e.failover.heartbeat_ms} ms x ${e.failover.detect_after}, promotion delay ${e.failover.promotion_delay_ms} ms)`,
+    e.runtime === 'external' ? 'estate: runtime external (a system blackstart does not start: below)' : estateLine(drill),
     `load: ${drill.load.executor} ${drill.load.rate.toFixed(1)}/s for ${loadDurationMs(drill.load)} ms, warm-up ${drill.load.warmup} ms, seed ${drill.seed}${drill.load.paper ? ', paper mode' : ''}`,
     'timeline:',
   ];

@@ -90,6 +90,10 @@ describe('drill files', () => {
       for (const [i, fault] of drill.faults.entries()) expect(text).toContain(`apply ${fault.name ?? `fault-${i}`}`);
       const times = [...text.matchAll(/t=\s*([\d.]+)s/g)].map((m) => Number(m[1]));
       expect([...times].sort((a, b) => a - b)).toEqual(times);
+      // The estate: the built-in one by its settings, a file by its path, sites and parameters.
+      const estate = text.split('\n')[1];
+      if (drill.estate.file === undefined) expect(estate).toMatch(/^estate: runtime process, the built-in regional estate, replication (sync|async)/);
+      else expect(estate).toBe(`estate: runtime process, file ${drill.estate.file}; sites dc1, dc2, witness (witness)${drill.estate.parameters ? `; parameters ${Object.entries(drill.estate.parameters).map(([k, v]) => `${k}=${v}`).join(', ')}` : ''}`);
     }
   });
 });
