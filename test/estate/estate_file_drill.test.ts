@@ -33,34 +33,38 @@ gates:
 settle: 1s
 `;
 
+/** A fresh copy of the kv estate with `drill` as its drill.yaml; its directory. */
+function kvWith(drill: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'blackstart-kv-'));
+  cpSync(resolve(__dirname, 'fixtures', 'kv'), dir, { recursive: true });
+  writeFileSync(join(dir, 'drill.yaml'), drill);
+  return dir;
+}
+
+/** `blackstart validate drill.yaml` in `dir`: its exit code and output. */
+async function validateIn(dir: string): Promise<[number | null, string]> {
+  const validate = runCli(['validate', 'drill.yaml'], dir);
+  return [await validate.exited, validate.output()];
+}
+
 describe('an estate file drilled end to end (process runtime)', () => {
   it('validate refuses the docker runtime for a file without docker specs, at the drill\'s runtime line', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'blackstart-kv-'));
-    cpSync(resolve(__dirname, 'fixtures', 'kv'), dir, { recursive: true });
-    writeFileSync(join(dir, 'drill.yaml'), DRILL.replace('estate: { file: estate.yaml }', 'estate:\n  file: estate.yaml\n  runtime: docker'));
-    const validate = runCli(['validate', 'drill.yaml'], dir);
-    expect(await validate.exited).toBe(2);
-    expect(validate.output()).toContain(
+    const [code, output] = await validateIn(kvWith(DRILL.replace('estate: { file: estate.yaml }', 'estate:\n  file: estate.yaml\n  runtime: docker')));
+    expect(code).toBe(2);
+    expect(output).toContain(
       "drill.yaml:5:12: estate.runtime: runtime docker: the estate file's maidstone-store, dartford-store, maidstone-app, dartford-app, frontdoor have no docker spec (an image and its command)",
     );
   });
 
   it('refuses a site the estate does not have, at file:line:col, naming its sites', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'blackstart-kv-'));
-    cpSync(resolve(__dirname, 'fixtures', 'kv'), dir, { recursive: true });
-    writeFileSync(join(dir, 'drill.yaml'), DRILL.replace('power_cut: { site: maidstone }', 'power_cut: { site: dc1 }'));
-    const validate = runCli(['validate', 'drill.yaml'], dir);
-    expect(await validate.exited).toBe(2);
-    expect(validate.output()).toContain('drill.yaml:13:61: faults.0.power_cut.site: no site "dc1" in the estate (sites: maidstone, dartford; roles, resolved when applied: active, standby)');
+    const [code, output] = await validateIn(kvWith(DRILL.replace('power_cut: { site: maidstone }', 'power_cut: { site: dc1 }')));
+    expect(code).toBe(2);
+    expect(output).toContain('drill.yaml:13:61: faults.0.power_cut.site: no site "dc1" in the estate (sites: maidstone, dartford; roles, resolved when applied: active, standby)');
   });
 
   it('stands the estate up from the file, cuts power at maidstone, finds the writes dartford never had, and leaves nothing running', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'blackstart-kv-'));
-    cpSync(resolve(__dirname, 'fixtures', 'kv'), dir, { recursive: true });
-    writeFileSync(join(dir, 'drill.yaml'), DRILL);
-
-    const validate = runCli(['validate', 'drill.yaml'], dir);
-    expect(await validate.exited).toBe(0);
+    const dir = kvWith(DRILL);
+    expect((await validateIn(dir))[0]).toBe(0);
 
     const drill = runCli(['drill', 'drill.yaml', '--out', 'out', '--no-history'], dir);
     const code = await drill.exited;
