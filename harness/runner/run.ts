@@ -184,6 +184,7 @@ export async function runDrill(drill: Drill, o: RunOptions): Promise<DrillResult
       record.summary = await load.run.done;
       stopWatchers();
       checkPlatform();
+      print('load ended: reverting what is still applied, then reading every write back');
     });
 
     await phases.run('faults', async () => {

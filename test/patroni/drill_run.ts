@@ -34,13 +34,19 @@ export interface PatroniRun {
  * postgres user, which runs PostgreSQL under it), then reads its result.json and logs, and removes
  * the directory. A run that ended in an error throws it with the end of the output.
  */
-export async function runPatroniDrill(drill: string, args: string[] = [], options: { alone?: boolean; runtime?: 'process' | 'docker' } = {}): Promise<PatroniRun> {
+export async function runPatroniDrill(
+  drill: string,
+  args: string[] = [],
+  options: { alone?: boolean; runtime?: 'process' | 'docker'; onLoadEnd?: () => void } = {},
+): Promise<PatroniRun> {
   const docker = options.runtime === 'docker';
   const dir = mkdtempSync(join(tmpdir(), 'blackstart-patroni-'));
   chmodSync(dir, 0o755);
   try {
     writeFileSync(join(dir, 'drill.yaml'), docker ? onDocker(drill) : drill);
     const cli = runCli(['drill', 'drill.yaml', '--out', 'out', '--no-history', ...args], dir);
+    // Said once its load has ended (or it exited without one): what follows is revert, read-back and stop.
+    if (options.onLoadEnd) void cli.waitFor(/^load ended/m, 600_000).then(options.onLoadEnd, options.onLoadEnd);
     const code = await cli.exited;
     const result = resultSchema.parse(JSON.parse(readFileSync(join(dir, 'out', 'result.json'), 'utf8')));
     if (result.error) throw new Error(`${result.error}\n${cli.output().slice(-3000)}`);

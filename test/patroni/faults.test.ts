@@ -6,7 +6,9 @@ import { powerCut } from './cases/power_cut';
 import { storageHang } from './cases/storage_hang';
 import { witness } from './cases/witness';
 import { sideBySide } from '../helpers/side_by_side';
-import { postgresLeft, runPatroniDrill } from './drill_run';
+import { postgresLeft, runPatroniDrill, type PatroniRun } from './drill_run';
+
+type Case = { title: string; drill: string; check: (run: PatroniRun) => void };
 
 jest.setTimeout(240_000);
 
@@ -23,15 +25,22 @@ jest.setTimeout(240_000);
 // tighter than the power cut's: they run three side by side. Two judge finer, and run as a pair:
 // the async loss's lost writes are bounded to 100 ms around its power cut (beside two others, on
 // 2 cores, its cut once took effect 0.5 s after it was applied), and the storage hang passes only
-// with 3 healthy windows after a thaw (beside two others it once found none). The witness runs
-// alone: its first fault claims that nothing fails, and beside three others (or two) the first
-// seconds of every estate were starved by the others' bootstraps (a third of the requests failed).
-const PAIRS = [[partition, agentDies, powerCut], [storageHang, asyncLoss], [witness]];
+// with 3 healthy windows after a thaw (beside two others it once found none). The witness case
+// starts once the pair's loads have ended (their revert, read-back and stop overlap its estate's
+// start, no load of either): its first fault claims that nothing fails, and beside other estates
+// every estate's first seconds were starved by the others' bootstraps (a third of requests failed).
+const GROUPS: { cases: Case[]; then?: Case }[] = [{ cases: [partition, agentDies, powerCut] }, { cases: [storageHang, asyncLoss], then: witness }];
 
 describeNeeding(patroniMissing(), 'the Patroni estate under its shipped faults, side by side (process runtime)', () => {
-  for (const pair of PAIRS) {
-    const run = sideBySide(pair.map((c) => () => runPatroniDrill(c.drill, [], { alone: false })));
-    pair.forEach((c, i) => it(c.title, async () => c.check(await run(i))));
+  for (const group of GROUPS) {
+    const loadsEnded = group.cases.map(() => {
+      let ended!: () => void;
+      return { promise: new Promise<void>((r) => (ended = r)), ended };
+    });
+    const runs = group.cases.map((c, i) => () => runPatroniDrill(c.drill, [], { alone: false, onLoadEnd: loadsEnded[i].ended }).finally(loadsEnded[i].ended));
+    const then = group.then;
+    const run = sideBySide(then ? [...runs, () => Promise.all(loadsEnded.map((l) => l.promise)).then(() => runPatroniDrill(then.drill, [], { alone: false }))] : runs);
+    [...group.cases, ...(then ? [then] : [])].forEach((c, i) => it(c.title, async () => c.check(await run(i))));
   }
 
   it('leaves no PostgreSQL of any of them running', () => {

@@ -7,15 +7,15 @@ import { PATRONI_ESTATE, type PatroniRun } from '../drill_run';
  * too. dc2 cannot promote without a quorum: service comes back only after the witness does, and a
  * full leader-key ttl after that (a new raft leader renews every lease). No write is lost.
  */
-// The witness goes at 5 s and is back at 11 s; dc1 goes at 8 s and is back at 28 s: dc2's
+// The witness goes at 4 s and is back at 10 s; dc1 goes at 7 s and is back at 27 s: dc2's
 // promotion is due about 12 s after the witness's return (a ttl, then a loop), well before dc1's.
 const DRILL = `name: patroni-witness-short
 seed: 5442
 estate: { file: ${PATRONI_ESTATE} }
-load: { rate: 20/s, duration: 31s, warmup: 4s, timeout: 3s }
+load: { rate: 20/s, duration: 28s, warmup: 3s, timeout: 3s }
 faults:
-  - { name: witness-power-cut, at: 5s, power_cut: { site: witness }, restore_after: 6s }
-  - { name: dc1-power-cut, at: 8s, power_cut: { site: dc1 }, restore_after: 20s }
+  - { name: witness-power-cut, at: 4s, power_cut: { site: witness }, restore_after: 6s }
+  - { name: dc1-power-cut, at: 7s, power_cut: { site: dc1 }, restore_after: 20s }
 recovery: { windows: 3, window: 1s, success_ratio: 0.99, max_p95: 1s }
 gates:
   - { metric: rto_ms, max: 12000, fault: dc1-power-cut }
