@@ -1,4 +1,4 @@
-import { aimOf, nameAt, partRole, siteAt, specAt, type FaultSpec, type FaultTarget, type SiteRoles, type SiteTarget } from '../model/faults';
+import { aimOf, nameAt, partRole, siteAt, specAt, standbyUnresolvable, type FaultSpec, type FaultTarget, type SiteRoles, type SiteTarget } from '../model/faults';
 import { controllerClient } from '../services/controller/client';
 import type { Estate } from '../services/runtime';
 import { hasEndpoint } from '../model/estate_record';
@@ -33,7 +33,7 @@ export async function resolveTarget(spec: FaultSpec, estate: Estate): Promise<{ 
     throw new Error(`cannot resolve ${aim.field}=${aim.role}: ${(e as Error).message}`);
   }
   const role = aim.field === 'site' ? aim.role : partRole(aim.role)?.role;
-  if (role === 'standby' && !roles.standby) throw new Error(`cannot resolve ${aim.field}=${aim.role}: standby is the other of two serving sites, and the estate serves from ${estate.servingSites.join(', ')}`);
+  if (role === 'standby' && !roles.standby) throw new Error(`cannot resolve ${aim.field}=${aim.role}: ${standbyUnresolvable(estate.servingSites)}`);
   const hit = aim.field === 'site' ? siteAt(aim.role as SiteTarget, roles) : nameAt(aim.role, roles);
   return { spec: specAt(spec, roles), target: { field: aim.field, role: aim.role, hit, active: roles.active, epoch: roles.epoch } };
 }

@@ -9,7 +9,7 @@ import { z } from 'zod';
  * `<site>-<part>`), other than the roles a fault may name instead (`active`, `standby`).
  */
 export type Site = string;
-export const SITE_NAME = /^[a-z][a-z0-9]*$/;
+const SITE_NAME = /^[a-z][a-z0-9]*$/;
 export const SITE_ROLES = ['active', 'standby'] as const;
 export type SiteRole = (typeof SITE_ROLES)[number];
 

@@ -54,6 +54,9 @@ export function resolvableRoles(serving: readonly Site[]): SiteRole[] {
   return serving.length === 2 ? [...SITE_ROLES] : serving.length >= 1 ? ['active'] : [];
 }
 
+/** Why `standby` names no site in an estate that does not serve from exactly two sites. */
+export const standbyUnresolvable = (serving: readonly Site[]): string => `standby is the other of two serving sites, and the estate serves from ${serving.join(', ')}`;
+
 /**
  * The role forms of an estate's per-site names: `active-san`, `standby-pas`, ... for every part
  * that every serving site has (`dc1-san` and `dc2-san`). What a drill may write for a component or link.

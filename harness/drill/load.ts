@@ -2,7 +2,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { FileProblemsError, formatProblem, parseLocatedYaml, type FileProblem, type LocatedYaml } from '../../lib/located_yaml';
 import { readTextFile, TextFileError } from '../../lib/text_file';
 import type { z } from 'zod';
-import { aimOf, isSiteRole, partRole, resolvableRoles, roleForms, type FaultSpec, type FaultTarget } from '../../model/faults';
+import { aimOf, isSiteRole, partRole, resolvableRoles, roleForms, standbyUnresolvable, type FaultSpec, type FaultTarget } from '../../model/faults';
 import { estateConfigSchema } from '../../services/estate/config';
 import { estateNames } from '../../services/estate/topology';
 import { EstateParameterError } from '../../services/estate/parameters';
@@ -97,7 +97,7 @@ function estateIssues(input: unknown): z.core.$ZodIssue[] {
       const role = partRole(value);
       const standbyOfMany = role?.role === 'standby' && !resolvableRoles(names.servingSites).includes('standby');
       const message = standbyOfMany
-        ? `cannot resolve ${what} ${JSON.stringify(value)}: standby is the other of two serving sites, and the estate serves from ${names.servingSites.join(', ')} (name the ${what})`
+        ? `cannot resolve ${what} ${JSON.stringify(value)}: ${standbyUnresolvable(names.servingSites)} (name the ${what})`
         : role
         ? `cannot resolve ${what} ${JSON.stringify(value)}: "${role.part}" is not a ${what} of every site (roles: ${roles.join(', ')})`
         : `no ${what} ${JSON.stringify(value)} in the estate (${what}s: ${known.join(', ')})`;
@@ -114,7 +114,7 @@ function estateIssues(input: unknown): z.core.$ZodIssue[] {
       const roles = resolvableRoles(names.servingSites);
       if (isSiteRole(site) && roles.includes(site)) continue;
       const message = isSiteRole(site)
-        ? `cannot resolve site ${site}: standby is the other of two serving sites, and the estate serves from ${names.servingSites.join(', ')} (name the site)`
+        ? `cannot resolve site ${site}: ${standbyUnresolvable(names.servingSites)} (name the site)`
         : `no site ${JSON.stringify(site)} in the estate (sites: ${names.sites.join(', ')}; roles, resolved when applied: ${roles.join(', ')})`;
       issues.push({ code: 'custom', path: ['faults', i, kind, 'site'], message, input: site });
     }
