@@ -85,7 +85,7 @@ export function aggregateHeadline(a: Omit<Aggregate, 'headline'>): string {
     if (g) {
       const failedStat = g.gates.filter((x) => !x.passed);
       parts.push(verdictsSentence(g));
-      if (g.gates.length) parts.push(failedStat.length ? `${failedStat.length} of ${g.gates.length} statistic gates failed: ${failedStat.map((x) => x.name).join('; ')}.` : `All ${g.gates.length} statistic gates passed.`);
+      if (g.gates.length) parts.push(failedStat.length ? `${failedStat.length} of ${g.gates.length} statistic gates failed: ${failedStat.map((x) => x.name).join('; ')}.` : g.gates.length === 1 ? 'The one statistic gate passed.' : `All ${g.gates.length} statistic gates passed.`);
     }
   }
   return parts.join(' ');

@@ -143,6 +143,6 @@ export function headline(result: Omit<DrillResult, 'headline'>): string {
     : neverRecovered
       ? 'Service did not recover before the drill ended. '
       : '';
-  if (failed.length === 0) return `${story}All ${gates.length} gates passed.`;
+  if (failed.length === 0) return story + (gates.length === 0 ? 'No gates were set.' : gates.length === 1 ? 'The one gate passed.' : `All ${gates.length} gates passed.`);
   return `${story}${failed.length} of ${gates.length} gates failed: ${failed.map((g) => g.name).join('; ')}.`;
 }

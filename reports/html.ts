@@ -29,7 +29,7 @@ import type { DrillResult } from '../model/result';
  * then the figures. It says what summary.md says, in the same words (reports/format.ts).
  */
 export function reportHtml(r: DrillResult, trend: TrendRow[] = []): string {
-  const sections = [header(r), facts(r), gates(r), timelines(r), faults(r), ledger(r), trendSection(trend), residue(r), events(r)].filter(Boolean);
+  const sections = [header(r), facts(r), gates(r), notes(r), timelines(r), faults(r), ledger(r), trendSection(trend), residue(r), events(r)].filter(Boolean);
   return [
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8">',
@@ -196,6 +196,11 @@ function trendSection(trend: TrendRow[]): string {
     esc(t.regressions.join('; ')),
   ]);
   return `<section><h2>Trend</h2><p class="note">The last runs of this drill from the run history, newest last.</p>${tableHtml(['Started', 'Verdict', 'Runtime', 'RTO per fault', 'Lost', 'Error rate', 'Regression'], rows, (i) => (trend[i].regressions.length ? 'fail' : ''))}</section>`;
+}
+
+function notes(r: DrillResult): string {
+  if (!r.notes?.length) return '';
+  return `<section><h2>Notes</h2><p class="note">What this run could not measure, or measured with a caveat:</p><ul>${r.notes.map((x) => `<li>${esc(x)}</li>`).join('')}</ul></section>`;
 }
 
 function residue(r: DrillResult): string {

@@ -17,7 +17,7 @@ import {
   VERDICT_LABEL,
   type FaultRecord,
 } from './format';
-import { controllerEventsSection, definitionsSection, degradationSection, latencySection, ledgerSection, paperSection, residueSection, splitBrainSection } from './markdown_figures';
+import { controllerEventsSection, definitionsSection, degradationSection, latencySection, ledgerSection, notesSection, paperSection, residueSection, splitBrainSection } from './markdown_figures';
 import { code, facts, table, text } from './md';
 import type { TrendRow } from './history';
 import type { DrillResult } from '../model/result';
@@ -32,6 +32,7 @@ export function summaryMarkdown(result: DrillResult, trend: TrendRow[] = []): st
     headline(result),
     runFacts(result),
     gatesSection(result),
+    notesSection(result),
     faultsSection(result),
     latencySection(result),
     degradationSection(result),

@@ -131,6 +131,12 @@ export function paperSection(r: DrillResult): string {
   ].join('\n');
 }
 
+/** What the run could not measure, or measured with a caveat (result.json `notes`). */
+export function notesSection(r: DrillResult): string {
+  if (!r.notes?.length) return '';
+  return ['## Notes', '', 'What this run could not measure, or measured with a caveat:', '', ...r.notes.map((x) => `- ${text(x)}`)].join('\n');
+}
+
 export function residueSection(r: DrillResult): string {
   if (r.residue.length === 0) return '## Residue\n\nNone: chaos left nothing behind.';
   return ['## Residue', '', `**Chaos left ${r.residue.length} thing(s) behind** (this fails the drill whatever the gates say):`, '', ...r.residue.map((x) => `- ${text(x)}`)].join('\n');

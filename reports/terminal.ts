@@ -46,6 +46,7 @@ export function terminalSummary(result: DrillResult, options: TerminalOptions = 
   more(lines, result.faults.length - MAX_FAULTS, 'faults');
 
   lines.push(...ledgerLines(result, c));
+  for (const n of result.notes ?? []) lines.push(`${c.yellow('Note:')} ${n}`);
   lines.push(result.residue.length ? c.red(`Residue: ${result.residue.join('; ')}`) : 'Residue: none');
   const latest = options.trend?.[options.trend.length - 1];
   if (latest?.regressions.length) lines.push(c.red(`Regression against earlier runs: ${latest.regressions.join('; ')}`));

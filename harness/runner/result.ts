@@ -15,6 +15,7 @@ import type { Latency } from '../../model/figures/latency';
 import type { FaultSpan, Range } from '../../model/figures/phases';
 import type { Recovery } from '../../model/figures/recovery';
 import { latencyByPhase } from '../measure/latency';
+import { ceilingCaveat } from '../measure/ceiling_caveat';
 import { faultSpanOf, recovery } from '../measure/recovery';
 import { timeline } from '../measure/timeline';
 import type { Ledger } from '../../model/figures/ledger';
@@ -152,6 +153,9 @@ function assembleFigures(r: RunRecord, m: MeasuredRun, gates: GateResult[]): Omi
   const applied = r.faults.filter((f) => f.appliedAt !== null);
   const hasRecords = r.log.length > 0;
   const baseline = applied.length ? { from: m.run.from, to: applied[0].appliedAt! } : null;
+  const rule = r.drill.recovery;
+  const caveat = baseline ? ceilingCaveat(r.log, m.recoveries, { windowMs: rule.window, p95Factor: rule.p95_factor, maxP95Ms: rule.max_p95, baseline }) : undefined;
+  const notes = [...(r.notes ?? []), ...(caveat ? [caveat] : [])];
   return {
     schema: 'blackstart.result/1',
     drill: { name: r.drill.name, description: r.drill.description, file: r.file, seed: r.drill.seed },
@@ -196,7 +200,7 @@ function assembleFigures(r: RunRecord, m: MeasuredRun, gates: GateResult[]): Omi
     paper: r.paper,
     residue: r.residue,
     gates,
-    ...(r.notes?.length ? { notes: r.notes } : {}),
+    ...(notes.length ? { notes } : {}),
     phases: [],
     timeline: hasRecords ? timeline(r.log, { t0: m.t0, t1: m.end }) : null,
   };

@@ -75,7 +75,8 @@ describe('a drill against an external system', () => {
     const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
     expect([result.runtime, result.verdict, result.residue]).toEqual(['external', 'aborted', []]);
     expect(result.faults.map((f: { name: string; error: string | null; revertError: string | null }) => [f.name, f.error, f.revertError])).toEqual([['stalled', null, null]]);
-    expect(result.notes).toEqual([expect.stringMatching(/time to detect, promote and switch are null.*split-brain is not measured/)]);
+    // Once; beside it, maybe the thin-window caveat (this drill sets no max_p95).
+    expect(result.notes.filter((n: string) => /time to detect, promote and switch are null.*split-brain is not measured/.test(n))).toHaveLength(1);
     expect(result.splitBrain).toBeNull();
     expect(result.recovery[0].tDetect).toBeNull();
     const journal = readJournal(join(out, 'journal.jsonl'));

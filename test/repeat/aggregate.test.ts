@@ -25,7 +25,7 @@ describe('the aggregate of repeated runs (docs/ARCHITECTURE.md § 7.14)', () => 
     expect(g.p99Ms.max).toBe(400);
     expect(g.errorRate.median).toBeCloseTo(0.01, 12);
     expect([a.verdict, a.exitCode, a.sweep]).toEqual(['passed', 0, null]);
-    expect(a.headline).toBe('Passed 3 of 3 runs. All 1 statistic gates passed.');
+    expect(a.headline).toBe('Passed 3 of 3 runs. The one statistic gate passed.');
     expect(Object.keys(a.definitions)).toEqual(expect.arrayContaining(['percentile', 'medianCi', 'mean', 'rto', 'timeToFirstSuccess', 'lostWrites', 'errorRate', 'p99Ms']));
   });
 

@@ -29,6 +29,13 @@ describe('reportHtml', () => {
     expect(html).toContain('<strong>Not recovered: the backup never took over.</strong>');
   });
 
+  it("lists the run's notes, escaped, only when there are some", () => {
+    expect(reportHtml(drillResult())).not.toContain('<h2>Notes</h2>');
+    const r = drillResult();
+    r.notes = ['no controller: time to detect <null>'];
+    expect(reportHtml(r)).toContain('<section><h2>Notes</h2><p class="note">What this run could not measure, or measured with a caveat:</p><ul><li>no controller: time to detect &lt;null&gt;</li></ul></section>');
+  });
+
   it('is self-contained: no script, no link, nothing fetched', () => {
     const html = reportHtml(recovered());
     for (const s of ['<script', ' src=', ' href=', 'url(', '@import', 'http://', 'https://', '<link', '<iframe']) expect([s, html.includes(s)]).toEqual([s, false]);

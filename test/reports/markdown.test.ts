@@ -69,6 +69,16 @@ describe('summaryMarkdown', () => {
     expect(md).not.toContain('## Paper backlog');
   });
 
+  it("lists the run's notes after the gates, and has no notes section without them", () => {
+    expect(md).not.toContain('## Notes');
+    const r = drillResult();
+    r.notes = ['recovery: the latency ceiling is 3 x each scope\'s baseline p95 (no recovery.max_p95)'];
+    const noted = summaryMarkdown(r);
+    expect(noted).toContain("## Notes\n\nWhat this run could not measure, or measured with a caveat:\n\n- recovery: the latency ceiling is 3 x each scope's baseline p95 (no recovery.max_p95)");
+    expect(noted.indexOf('## Notes')).toBeGreaterThan(noted.indexOf('## Gates'));
+    expect(noted.indexOf('## Notes')).toBeLessThan(noted.indexOf('## Faults'));
+  });
+
   it('includes the paper backlog when there is one', () => {
     const r = drillResult();
     r.paper = { definition: 'paper', queued: 14, backlogMax: 9, submitted: 14, conflicts: 2, failed: 0, remaining: 0, tRecovered: T0 + 20_000, tDrained: T0 + 21_500, drainMs: 1500 };

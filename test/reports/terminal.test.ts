@@ -27,6 +27,14 @@ describe('terminalSummary', () => {
     expect(lines[lines.length - 1]).toBe('Reports in blackstart-reports/backup-does-not-come-up-20250301T100000: result.json, junit.xml, summary.md, report.html');
   });
 
+  it('says the run\'s notes before the residue, one line each', () => {
+    expect(out).not.toContain('Note:');
+    const r = drillResult();
+    r.notes = ['first caveat', 'second caveat'];
+    const noted = terminalSummary(r).split('\n');
+    expect(noted.slice(noted.indexOf('Note: first caveat'), noted.indexOf('Residue: none') + 1)).toEqual(['Note: first caveat', 'Note: second caveat', 'Residue: none']);
+  });
+
   it('says why an RPO of 0 ms stands beside lost writes: they were acknowledged after the fault (a split brain)', () => {
     const r = drillResult();
     r.ledger!.rpo = { ...r.ledger!.rpo, ms: 0, lostAckedAfterFault: 1 };
