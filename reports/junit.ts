@@ -37,7 +37,8 @@ export function junitXml(result: DrillResult): string {
     ...Object.entries(properties).map(([name, value]) => `      <property ${attrs({ name, value })}/>`),
     '    </properties>',
     ...cases.map((c) => c.xml),
-    `    <system-out>${xmlText(result.headline)}</system-out>`,
+    // The run's notes (what it could not measure, or measured with a caveat) where a CI shows the suite's output.
+    `    <system-out>${xmlText([result.headline, ...(result.notes ?? []).map((n) => `Note: ${n}`)].join('\n'))}</system-out>`,
     '  </testsuite>',
     '</testsuites>',
     '',

@@ -60,6 +60,13 @@ describe('junitXml', () => {
     expect(childrenNamed(suite, 'system-out')[0].text).toBe('headline with <&> and \\u0000');
   });
 
+  it("gives the run's notes after the headline in the suite's output", () => {
+    const r = drillResult();
+    r.headline = 'Every gate passed.';
+    r.notes = ['no controller', 'thin <windows>'];
+    expect(childrenNamed(suiteOf(junitXml(r)).suite, 'system-out')[0].text).toBe('Every gate passed.\nNote: no controller\nNote: thin <windows>');
+  });
+
   it('fails the residue test case when chaos left something behind', () => {
     const r = drillResult();
     r.verdict = 'residue';
