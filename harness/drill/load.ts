@@ -151,6 +151,9 @@ export function describeFault(f: DrillFault, i: number, target?: FaultTarget): s
       return `${text} (${target ? `hit ${target.hit}` : 'resolved when applied'})`;
     })
     .join(' ');
-  const until = f.restore_after !== undefined ? `, restored after ${f.restore_after} ms` : f.duration !== undefined ? `, for ${f.duration} ms` : ', until the load ends';
-  return `${faultName(f, i)}: ${kind} ${detail}${until}`;
+  // A flap ends when its last cycle has restored the site, a failback once the switchover is done:
+  // neither stays applied until the load ends.
+  const until =
+    f.restore_after !== undefined ? `, restored after ${f.restore_after} ms` : f.duration !== undefined ? `, for ${f.duration} ms` : kind === 'power_flap' ? ', each cut restored' : kind === 'failback' ? '' : ', until the load ends';
+  return `${faultName(f, i)}: ${[kind, detail].filter(Boolean).join(' ')}${until}`;
 }

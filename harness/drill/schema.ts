@@ -146,8 +146,32 @@ export const drillSchema = z
       if (typeof g.fault === 'string' && !names.includes(g.fault)) ctx.addIssue({ code: 'custom', path: ['gates', i, 'fault'], message: `no fault named "${g.fault}" (faults: ${names.join(', ') || 'none'})` });
       if (typeof g.fault === 'number' && g.fault >= d.faults.length) ctx.addIssue({ code: 'custom', path: ['gates', i, 'fault'], message: `no fault ${g.fault}: the drill has ${d.faults.length}` });
       if (g.metric === 'backlog_drain_ms' && !d.load.paper) ctx.addIssue({ code: 'custom', path: ['gates', i, 'metric'], message: 'backlog_drain_ms needs load.paper: true' });
+      if (g.metric === 'rto_ms') for (const message of unrecoverable(d, g.fault, loadMs)) ctx.addIssue({ code: 'custom', path: ['gates', i], message });
     });
   });
+
+/**
+ * An RTO gate on a fault that could never be judged recovered: recovery needs `windows` x `window`
+ * of service after the fault, within its episode, which ends where the next fault in time begins
+ * or the load ends (docs/ARCHITECTURE.md § 7.4). Faults planned for one instant follow the file's
+ * order, so all but the last of them have no episode: a gate must name the last.
+ */
+function unrecoverable(d: { faults: { name?: string; at: number }[]; recovery: { windows: number; window: number } }, fault: string | number | undefined, loadMs: number): string[] {
+  const named = (f: { name?: string }, i: number) => f.name ?? `fault-${i}`;
+  const inTime = d.faults.map((f, i) => ({ f, i })).sort((a, b) => a.f.at - b.f.at || a.i - b.i);
+  const needs = d.recovery.windows * d.recovery.window;
+  return inTime.flatMap(({ f, i }, k) => {
+    if (fault !== undefined && fault !== i && fault !== named(f, i)) return [];
+    const next = inTime[k + 1];
+    const until = next ? next.f.at : loadMs;
+    if (until - f.at >= needs) return [];
+    const bound = next ? `before fault ${named(next.f, next.i)} (at ${next.f.at} ms)` : `before the load ends (${loadMs} ms)`;
+    return [
+      `rto_ms judges fault ${named(f, i)} (at ${f.at} ms), and only ${until - f.at} ms of load follow it ${bound}: recovery needs ${d.recovery.windows} windows of ${d.recovery.window} ms ` +
+        `(${needs} ms) of service after the fault, so it could never be judged recovered. ${next ? 'Name a later fault in the gate, space the faults further apart' : 'Lengthen load.duration, apply the fault earlier'}, or shorten recovery.windows or recovery.window`,
+    ];
+  });
+}
 
 export type Drill = z.infer<typeof drillSchema>;
 export type DrillFault = Drill['faults'][number];

@@ -15,7 +15,10 @@ import type { GateResult } from '../../model/result';
 export interface Figures {
   log: RequestLog;
   run: Range;
+  /** The applied faults' names, one per recovery. */
   faultNames: string[];
+  /** Every fault of the drill file, applied or not, by its index there (a gate's `fault: 1`). */
+  drillFaultNames: string[];
   recovery: Recovery[];
   spans: FaultSpan[];
   latency: Latency | null;
@@ -32,7 +35,10 @@ export function evaluateGates(gates: readonly Gate[], f: Figures): GateResult[] 
     const faults = faultIndexes(gate, f);
     const perFault = gate.metric === 'rto_ms' || gate.metric === 'time_to_first_success_ms' || ((gate.metric === 'error_rate' || gate.metric === 'p99_ms') && gate.phase !== 'run');
     if (perFault) {
-      if (faults.length === 0) return [result(gate, null, null, 'the drill applied no fault to judge')];
+      if (faults.length === 0) {
+        const named = typeof gate.fault === 'number' ? f.drillFaultNames[gate.fault] : gate.fault;
+        return [result(gate, named ?? null, null, named === undefined ? 'the drill applied no fault to judge' : `fault ${named} was not applied`)];
+      }
       return faults.map((i) => judge(gate, f, i));
     }
     return [judge(gate, f, null)];
@@ -41,7 +47,9 @@ export function evaluateGates(gates: readonly Gate[], f: Figures): GateResult[] 
 
 function faultIndexes(gate: Gate, f: Figures): number[] {
   if (gate.fault === undefined) return f.recovery.map((_, i) => i);
-  const i = typeof gate.fault === 'number' ? gate.fault : f.faultNames.indexOf(gate.fault);
+  // An index is the drill file's: the applied faults' list skips any that was not applied.
+  const name = typeof gate.fault === 'number' ? f.drillFaultNames[gate.fault] : gate.fault;
+  const i = f.faultNames.indexOf(name);
   return i >= 0 && i < f.recovery.length ? [i] : [];
 }
 

@@ -70,15 +70,19 @@ export function measureRun(r: RunRecord): MeasuredRun {
   const warmupEnd = t0 + r.drill.load.warmup;
   const applied = r.faults.filter((f) => f.appliedAt !== null);
   const events = r.events.map((e) => ({ ...e, t: e.t - performance.timeOrigin }));
-  const recoveries = applied.map((f, k) => {
+  // A fault's episode ends where the next fault in time begins, whatever order the drill file lists
+  // them in (faults planned for one instant: in the file's order, as they are scheduled).
+  const inTime = [...applied].sort((a, b) => a.plannedAtMs - b.plannedAtMs || a.index - b.index);
+  const baselineEnd = firstApplied(applied)!;
+  const recoveries = applied.map((f) => {
     const tFault = f.appliedAt!;
-    const tNext = applied[k + 1]?.appliedAt ?? end;
+    const tNext = inTime[inTime.indexOf(f) + 1]?.appliedAt ?? end;
     const first = (type: string) => events.find((e) => e.type === type && e.t >= tFault && e.t < tNext)?.t;
     return {
       fault: f.name,
       ...recovery(r.log, {
         fault: { tFault, tDetect: first('detect'), tPromote: first('promote'), tSwitch: first('switch') },
-        baseline: { from: warmupEnd, to: applied[0].appliedAt! },
+        baseline: { from: warmupEnd, to: baselineEnd },
         n: r.drill.recovery.windows,
         windowMs: r.drill.recovery.window,
         minSuccessRatio: r.drill.recovery.success_ratio,
@@ -115,6 +119,11 @@ export function measureRun(r: RunRecord): MeasuredRun {
   };
 }
 
+/** When the first fault in time was applied: the end of the baseline; undefined when none was. */
+function firstApplied(applied: ScheduledFault[]): number | undefined {
+  return applied.length ? Math.min(...applied.map((f) => f.appliedAt!)) : undefined;
+}
+
 /**
  * The primary before the controller's first promotion: what it named active when the estate was
  * up, else the estate's first serving site (a record built without a run: the regional estate's dc1).
@@ -130,6 +139,7 @@ export function judgeGates(r: RunRecord, m: MeasuredRun): GateResult[] {
     log: r.log,
     run: m.run,
     faultNames: r.faults.filter((f) => f.appliedAt !== null).map((f) => f.name),
+    drillFaultNames: r.faults.map((f) => f.name),
     recovery: m.recoveries,
     spans: m.spans,
     latency: m.latency,
@@ -152,7 +162,8 @@ function assembleFigures(r: RunRecord, m: MeasuredRun, gates: GateResult[]): Omi
   for (let i = 0; i < r.log.length; i++) counts[OUTCOMES[r.log.outcome[i]]]++;
   const applied = r.faults.filter((f) => f.appliedAt !== null);
   const hasRecords = r.log.length > 0;
-  const baseline = applied.length ? { from: m.run.from, to: applied[0].appliedAt! } : null;
+  const first = firstApplied(applied);
+  const baseline = first === undefined ? null : { from: m.run.from, to: first };
   const rule = r.drill.recovery;
   const caveat = baseline ? ceilingCaveat(r.log, m.recoveries, { windowMs: rule.window, p95Factor: rule.p95_factor, maxP95Ms: rule.max_p95, baseline }) : undefined;
   const notes = [...(r.notes ?? []), ...(caveat ? [caveat] : [])];

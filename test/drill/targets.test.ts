@@ -84,10 +84,12 @@ describe('roles in a drill file', () => {
   }, 60_000);
 
   it('the dry run shows a role as a role, resolved when applied', () => {
-    const drill = parseDrill(drillWith('{ name: flap, at: 3s, power_flap: { site: active, times: 2, every: 1s } }', '{ name: fix, at: 5s, power_cut: { site: dc2 } }'));
+    const drill = parseDrill(drillWith('{ name: flap, at: 3s, power_flap: { site: active, times: 2, every: 1s } }', '{ name: fix, at: 5s, power_cut: { site: dc2 } }', '{ name: back, at: 7s, failback: {} }'));
     const text = plan(drill);
-    expect(text).toContain('apply flap: power_flap site=active (resolved when applied) times=2 every=1000, until the load ends');
+    expect(text).toContain('apply flap: power_flap site=active (resolved when applied) times=2 every=1000, each cut restored');
     expect(text).toContain('apply fix: power_cut site=dc2, until the load ends');
+    // A failback is one switchover: nothing stays applied.
+    expect(text.split('\n')).toContain('  t=   7.0s  apply back: failback');
   });
 });
 

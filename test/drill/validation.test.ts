@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseDrill } from '../../harness/drill/load';
@@ -154,6 +154,38 @@ describe('durations in the fault specs', () => {
   });
 });
 
+describe('an RTO gate needs recovery windows after its fault', () => {
+  const drill = (faults: string[], gates: string[], duration = '20s') =>
+    ['name: t', 'load:', '  rate: 10/s', `  duration: ${duration}`, 'faults:', ...faults.map((f) => `  - ${f}`), 'recovery: { windows: 5, window: 1s }', 'gates:', ...gates.map((g) => `  - ${g}`), ''].join('\n');
+  const down = (name: string, at: string) => `{ name: ${name}, at: ${at}, network: { link: frontdoor, toxic: down }, duration: 1s }`;
+
+  it('refuses a fault too near the end of the load, or the next fault in time, at the gate\'s line', () => {
+    // Listed out of order on purpose: "next" is the next in time.
+    const text = drill([down('late', '17s'), down('first', '3s'), down('second', '6s')], ['{ metric: rto_ms, max: 9000 }', '{ metric: lost_writes, max: 0 }']);
+    expect(problems(text).map((p) => [p.line, p.path, p.message])).toEqual([
+      [
+        11,
+        'gates.0',
+        'rto_ms judges fault first (at 3000 ms), and only 3000 ms of load follow it before fault second (at 6000 ms): recovery needs 5 windows of 1000 ms (5000 ms) of service after the fault, so it could never be judged recovered. Name a later fault in the gate, space the faults further apart, or shorten recovery.windows or recovery.window',
+      ],
+      [
+        11,
+        'gates.0',
+        'rto_ms judges fault late (at 17000 ms), and only 3000 ms of load follow it before the load ends (20000 ms): recovery needs 5 windows of 1000 ms (5000 ms) of service after the fault, so it could never be judged recovered. Lengthen load.duration, apply the fault earlier, or shorten recovery.windows or recovery.window',
+      ],
+    ]);
+  });
+
+  it('judges only the faults a gate names; faults at one instant: the last of them has the episode', () => {
+    const together = [down('a', '3s'), down('b', '3s')];
+    expect(parseDrill(drill(together, ['{ metric: rto_ms, max: 9000, fault: b }'])).gates).toHaveLength(1);
+    expect(parseDrill(drill(together, ['{ metric: rto_ms, max: 9000, fault: 1 }'])).gates).toHaveLength(1);
+    expect(problems(drill(together, ['{ metric: rto_ms, max: 9000, fault: a }'])).map((p) => p.message)).toEqual([expect.stringContaining('rto_ms judges fault a (at 3000 ms), and only 0 ms of load follow it before fault b')]);
+    // Other metrics need no windows.
+    expect(parseDrill(drill([down('late', '17s')], ['{ metric: time_to_first_success_ms, max: 9000 }', '{ metric: error_rate, max: 0.5 }'])).gates).toHaveLength(2);
+  });
+});
+
 describe('blackstart validate', () => {
   jest.setTimeout(60_000);
 
@@ -169,6 +201,14 @@ describe('blackstart validate', () => {
       `bad.yaml:7:${columnOf(text, 7, 'frontdor')}: faults.1.network.link: no link "frontdor" in the estate (links: ${proxyNames().join(', ')})`,
       'bad.yaml: 2 problem(s); nothing was run',
     ]);
+  });
+
+  it("accepts the README's example drill file, every field in it", () => {
+    const readme = readFileSync(resolve(__dirname, '..', '..', 'README.md'), 'utf8');
+    const example = /```yaml\n(name: my-drill\n[\s\S]*?)```/.exec(readme);
+    expect(example).not.toBeNull();
+    const drill = parseDrill(example![1], 'README.md');
+    expect([drill.faults.length, drill.gates.length]).toEqual([7, 8]);
   });
 
   it('accepts every shipped drill', async () => {
