@@ -35,7 +35,7 @@ faults:
     at: 3s
     storage_cut: { site: active, mode: hang }
     duration: 2s
-recovery: { windows: 2, window: 1s }
+recovery: { windows: 2, window: 1s, max_p95: 1s }   # a fixed ceiling: at 20/s, 3 x the baseline p95 is within a busy machine's noise (ARCHITECTURE § 7.4)
 gates:
   - { metric: lost_writes, max: 0 }
   - { metric: rto_ms, max: 6000 }
