@@ -102,6 +102,8 @@ export const runSummarySchema = z.object({
   finishedAt: z.string(),
   /** Names of the run's own gates that failed. */
   gatesFailed: z.array(z.string()),
+  /** The run's own notes (result.json `notes`): what it could not measure, or measured with a caveat. */
+  notes: z.array(z.string()).default([]),
 });
 export type RunSummary = z.infer<typeof runSummarySchema>;
 

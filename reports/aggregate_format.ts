@@ -8,6 +8,19 @@ import { duration, gateFigure, round } from './format';
  * same thing in the same words.
  */
 
+/** The runs' notes, each text once with the runs that gave it, in the order first given. */
+export function runNotes(a: Aggregate): { note: string; runs: number[] }[] {
+  const byText = new Map<string, number[]>();
+  for (const r of a.runs) for (const n of r.notes) byText.set(n, [...(byText.get(n) ?? []), r.run]);
+  return [...byText].map(([note, runs]) => ({ note, runs }));
+}
+
+/** "run 2", "runs 1, 3 and 4": which runs a note came from. */
+export function runsPhrase(runs: number[]): string {
+  if (runs.length === 1) return `run ${runs[0]}`;
+  return `runs ${runs.slice(0, -1).join(', ')} and ${runs[runs.length - 1]}`;
+}
+
 /** "1 run", "5 runs". */
 export const runsOf = (n: number) => `${n} run${n === 1 ? '' : 's'}`;
 

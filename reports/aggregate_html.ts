@@ -1,7 +1,7 @@
 import type { Aggregate, AggregateGroup, Distribution } from '../model/aggregate';
 import { PAGE_CSS } from './html_style';
 import { rateChart, stripPlot, type RatePoint, type StripRow } from './aggregate_chart';
-import { distributionPhrase, medianCiPhrase, missingPhrase, rateLabel, samplesPhrase, statValue, verdictsPhrase, verdictsSentence } from './aggregate_format';
+import { distributionPhrase, medianCiPhrase, missingPhrase, rateLabel, runNotes, runsPhrase, samplesPhrase, statValue, verdictsPhrase, verdictsSentence } from './aggregate_format';
 import { planPhrase } from './aggregate_markdown';
 import { gateLimit, round, VERDICT_LABEL } from './format';
 import { esc } from './html_escape';
@@ -14,7 +14,7 @@ import { esc } from './html_escape';
  * definitions. It says what summary.md says, in the same words (reports/aggregate_format.ts).
  */
 export function aggregateHtml(a: Aggregate): string {
-  const sections = [header(a), facts(a), verdicts(a), gates(a), sweep(a), ...a.groups.map((g) => group(a, g)), runs(a), definitions(a)].filter(Boolean);
+  const sections = [header(a), facts(a), verdicts(a), gates(a), sweep(a), ...a.groups.map((g) => group(a, g)), runs(a), notes(a), definitions(a)].filter(Boolean);
   return [
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8">',
@@ -169,6 +169,12 @@ function runs(a: Aggregate): string {
     `<a href="${esc(`${r.dir}/report.html`)}">${esc(r.dir)}</a>`,
   ]);
   return `<section><h2>Each run</h2><p class="note">Each run keeps its own reports (result.json, junit.xml, summary.md, report.html) in its directory.</p>${tableHtml(['Run', 'Rate', 'Seed', 'Verdict', 'Headline', 'Reports'], rows, (i) => (a.runs[i].verdict === 'passed' ? '' : 'fail'))}</section>`;
+}
+
+function notes(a: Aggregate): string {
+  const all = runNotes(a);
+  if (all.length === 0) return '';
+  return `<section><h2>Notes</h2><p class="note">What runs could not measure, or measured with a caveat (each run's own report has its notes):</p><ul>${all.map((n) => `<li>${esc(runsPhrase(n.runs))}: ${esc(n.note)}</li>`).join('')}</ul></section>`;
 }
 
 function definitions(a: Aggregate): string {

@@ -1,6 +1,6 @@
 import type { Aggregate, AggregateGate, AggregateGroup, RunSummary } from '../model/aggregate';
 import { planPhrase } from './aggregate_markdown';
-import { rateLabel, statValue, verdictsPhrase } from './aggregate_format';
+import { rateLabel, runNotes, runsPhrase, statValue, verdictsPhrase } from './aggregate_format';
 import { gateLimit } from './format';
 import { attrs, xmlText } from './xml';
 
@@ -108,7 +108,7 @@ function finalSuite(a: Aggregate): Suite {
     ? { kind: 'error', xml: testcase(classname, 'runs completed', time, `<error ${attrs({ message: a.abortReason, type: 'aborted' })}>${xmlText(`${finished} of ${planned} runs finished`)}</error>`) }
     : { kind: 'ok', xml: testcase(classname, 'runs completed', time) };
   const properties: Record<string, string | number> = { plan: planPhrase(a), verdict: a.verdict, exitCode: a.exitCode, ...(a.sweep ? { firstFailingRate: a.sweep.firstFailingRate === null ? 'none' : rateLabel(a.sweep.firstFailingRate) } : {}) };
-  return suite(`${a.drill.name} aggregate`, a.startedAt, time, properties, [done], a.headline);
+  return suite(`${a.drill.name} aggregate`, a.startedAt, time, properties, [done], [a.headline, ...runNotes(a).map((n) => `Note (${runsPhrase(n.runs)}): ${n.note}`)].join('\n'));
 }
 
 function seconds(from: string, to: string): string {

@@ -1,5 +1,5 @@
 import type { Aggregate, AggregateGroup, Distribution } from '../model/aggregate';
-import { distributionPhrase, medianCiPhrase, rateLabel, runsOf, samplesPhrase, statValue, verdictsPhrase, verdictsSentence } from './aggregate_format';
+import { distributionPhrase, medianCiPhrase, rateLabel, runNotes, runsOf, runsPhrase, samplesPhrase, statValue, verdictsPhrase, verdictsSentence } from './aggregate_format';
 import { gateLimit, round, VERDICT_LABEL } from './format';
 import { code, facts, table, text } from './md';
 
@@ -10,7 +10,7 @@ import { code, facts, table, text } from './md';
  * definitions of every statistic.
  */
 export function aggregateMarkdown(a: Aggregate): string {
-  return [headline(a), runFacts(a), verdictsSection(a), gatesSection(a), sweepSection(a), ...a.groups.map((g) => groupSection(a, g)), runsSection(a), definitions(a)]
+  return [headline(a), runFacts(a), verdictsSection(a), gatesSection(a), sweepSection(a), ...a.groups.map((g) => groupSection(a, g)), runsSection(a), notesSection(a), definitions(a)]
     .filter((s) => s !== '')
     .join('\n\n')
     .concat('\n');
@@ -131,6 +131,12 @@ function runsSection(a: Aggregate): string {
     code(`${r.dir}/summary.md`),
   ]);
   return ['## Runs', '', 'Each run keeps its own reports (result.json, junit.xml, summary.md, report.html) in its directory.', '', table(['Run', 'Rate', 'Seed', 'Verdict', 'Headline', 'Reports'], rows)].join('\n');
+}
+
+function notesSection(a: Aggregate): string {
+  const notes = runNotes(a);
+  if (notes.length === 0) return '';
+  return ['## Notes', '', 'What runs could not measure, or measured with a caveat (each run\'s own summary.md has its notes):', '', ...notes.map((n) => `- ${runsPhrase(n.runs)}: ${text(n.note)}`)].join('\n');
 }
 
 function definitions(a: Aggregate): string {

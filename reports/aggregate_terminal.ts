@@ -1,5 +1,5 @@
 import type { Aggregate } from '../model/aggregate';
-import { runsOf, distributionPhrase, medianCiPhrase, rateLabel, samplesPhrase, statValue, verdictsPhrase } from './aggregate_format';
+import { runsOf, distributionPhrase, medianCiPhrase, rateLabel, runNotes, runsPhrase, samplesPhrase, statValue, verdictsPhrase } from './aggregate_format';
 import { planPhrase } from './aggregate_markdown';
 import { gateLimit, VERDICT_LABEL } from './format';
 
@@ -23,6 +23,7 @@ export function aggregateTerminal(a: Aggregate, options: { outDir?: string; colo
     }
   }
   if (a.sweep) lines.push(a.sweep.firstFailingRate === null ? 'First failing rate: none' : red(`First failing rate: ${rateLabel(a.sweep.firstFailingRate)}`));
+  for (const n of runNotes(a)) lines.push(`Note (${runsPhrase(n.runs)}): ${n.note}`);
   if (options.outDir) lines.push(`Reports in ${options.outDir}: result.json, junit.xml, summary.md, report.html (the aggregate); each run's own under ${a.plan.rates ? 'rate-<r>/run-<k>/' : 'run-<k>/'}`);
   return lines.join('\n') + '\n';
 }

@@ -53,6 +53,7 @@ export function aggregateRuns(input: AggregateInput): Aggregate {
     startedAt: o.result.startedAt,
     finishedAt: o.result.finishedAt,
     gatesFailed: o.result.gates.filter((g) => !g.passed).map((g) => g.name),
+    notes: o.result.notes ?? [],
   }));
   const rates = input.plan.rates ?? [null];
   const groups = rates.map((rate) => group(rate, input.runs.map((o, i) => ({ ...o, run: i + 1 })).filter((o) => o.rate === rate)));

@@ -34,6 +34,30 @@ const sweep = () =>
     { rates: [20, 40, 80], repeat: 2, abortReason: 'interrupted (SIGINT) during run 6 of 6' },
   );
 
+/** Three runs, two of them with the same note and one with its own. */
+function withNotes() {
+  const runs = [outcome({ rto: 1000 }, { k: 1 }), outcome({ rto: 1100 }, { k: 2 }), outcome({ rto: 1200 }, { k: 3 })];
+  runs[0].result.notes = ['no controller <x>'];
+  runs[2].result.notes = ['no controller <x>', 'thin windows'];
+  return aggregateOf(runs);
+}
+
+describe("the runs' notes in the aggregate's reports", () => {
+  it('each text once, with the runs that gave it, in every format; none without notes', () => {
+    const a = withNotes();
+    expect(a.runs.map((r) => r.notes)).toEqual([['no controller <x>'], [], ['no controller <x>', 'thin windows']]);
+    const md = aggregateMarkdown(a);
+    expect(md).toContain('## Notes');
+    expect(md).toContain('- runs 1 and 3: no controller \\<x\\>');
+    expect(md).toContain('- run 3: thin windows');
+    expect(aggregateHtml(a)).toContain('<ul><li>runs 1 and 3: no controller &lt;x&gt;</li><li>run 3: thin windows</li></ul>');
+    expect(aggregateTerminal(a).split('\n')).toEqual(expect.arrayContaining(['Note (runs 1 and 3): no controller <x>', 'Note (run 3): thin windows']));
+    const final = childrenNamed(parseXml(aggregateJunit(a)), 'testsuite').find((x) => x.attrs.name.endsWith(' aggregate'))!;
+    expect(childrenNamed(final, 'system-out')[0].text).toBe(`${a.headline}\nNote (runs 1 and 3): no controller <x>\nNote (run 3): thin windows`);
+    for (const text of [aggregateMarkdown(repeated()), aggregateHtml(repeated()), aggregateTerminal(repeated())]) expect(text).not.toMatch(/Notes?\b/);
+  });
+});
+
 describe('aggregate reports (repeated runs and sweeps)', () => {
   it('junit.xml: a suite per rate with a case per run and per statistic gate; "runs completed" last', () => {
     const root = parseXml(aggregateJunit(repeated()));
