@@ -3,7 +3,7 @@ import { PAGE_CSS } from './html_style';
 import { rateChart, stripPlot, type RatePoint, type StripRow } from './aggregate_chart';
 import { distributionPhrase, medianCiPhrase, missingPhrase, rateLabel, runNotes, runsPhrase, samplesPhrase, statValue, verdictsPhrase, verdictsSentence } from './aggregate_format';
 import { planPhrase } from './aggregate_markdown';
-import { gateLimit, round, VERDICT_LABEL } from './format';
+import { gateLimit, NOTES_LEAD, round, VERDICT_LABEL } from './format';
 import { esc } from './html_escape';
 
 /**
@@ -174,7 +174,7 @@ function runs(a: Aggregate): string {
 function notes(a: Aggregate): string {
   const all = runNotes(a);
   if (all.length === 0) return '';
-  return `<section><h2>Notes</h2><p class="note">What runs could not measure, or measured with a caveat (each run's own report has its notes):</p><ul>${all.map((n) => `<li>${esc(runsPhrase(n.runs))}: ${esc(n.note)}</li>`).join('')}</ul></section>`;
+  return `<section><h2>Notes</h2><p class="note">${esc(NOTES_LEAD.runs)}</p><ul>${all.map((n) => `<li>${esc(runsPhrase(n.runs))}: ${esc(n.note)}</li>`).join('')}</ul></section>`;
 }
 
 function definitions(a: Aggregate): string {

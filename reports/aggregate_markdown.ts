@@ -1,6 +1,6 @@
 import type { Aggregate, AggregateGroup, Distribution } from '../model/aggregate';
 import { distributionPhrase, medianCiPhrase, rateLabel, runNotes, runsOf, runsPhrase, samplesPhrase, statValue, verdictsPhrase, verdictsSentence } from './aggregate_format';
-import { gateLimit, round, VERDICT_LABEL } from './format';
+import { gateLimit, NOTES_LEAD, round, VERDICT_LABEL } from './format';
 import { code, facts, table, text } from './md';
 
 /**
@@ -136,7 +136,7 @@ function runsSection(a: Aggregate): string {
 function notesSection(a: Aggregate): string {
   const notes = runNotes(a);
   if (notes.length === 0) return '';
-  return ['## Notes', '', 'What runs could not measure, or measured with a caveat (each run\'s own summary.md has its notes):', '', ...notes.map((n) => `- ${runsPhrase(n.runs)}: ${text(n.note)}`)].join('\n');
+  return ['## Notes', '', NOTES_LEAD.runs, '', ...notes.map((n) => `- ${runsPhrase(n.runs)}: ${text(n.note)}`)].join('\n');
 }
 
 function definitions(a: Aggregate): string {

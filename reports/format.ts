@@ -124,6 +124,12 @@ export function recoverySentence(result: DrillResult, fault: FaultRecord): strin
   return `not recovered: ${BACKUP_NEVER_TOOK_OVER} (${eventPhrase(failure)})`;
 }
 
+/** The line above a run's notes, or the runs' notes in an aggregate, in every report. */
+export const NOTES_LEAD = {
+  run: 'What this run could not measure, or measured with a caveat:',
+  runs: "What runs could not measure, or measured with a caveat (each run's own reports have its notes):",
+} as const;
+
 /**
  * The plain-language story of a verdict, result.json's `headline`: what failed and why. The runner
  * writes it from the result; every report shows it in these words.

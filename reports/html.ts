@@ -8,6 +8,7 @@ import {
   gateMeasured,
   gateReason,
   latency,
+  NOTES_LEAD,
   offsetOrNone,
   promotionFailure,
   recoveryOf,
@@ -200,7 +201,7 @@ function trendSection(trend: TrendRow[]): string {
 
 function notes(r: DrillResult): string {
   if (!r.notes?.length) return '';
-  return `<section><h2>Notes</h2><p class="note">What this run could not measure, or measured with a caveat:</p><ul>${r.notes.map((x) => `<li>${esc(x)}</li>`).join('')}</ul></section>`;
+  return `<section><h2>Notes</h2><p class="note">${esc(NOTES_LEAD.run)}</p><ul>${r.notes.map((x) => `<li>${esc(x)}</li>`).join('')}</ul></section>`;
 }
 
 function residue(r: DrillResult): string {

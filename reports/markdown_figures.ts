@@ -1,4 +1,4 @@
-import { duration, durationOrNone, eventPhrase, latency, offset, offsetOrNone, round, sinceStart } from './format';
+import { duration, durationOrNone, eventPhrase, latency, NOTES_LEAD, offset, offsetOrNone, round, sinceStart } from './format';
 import { code, facts, table, text } from './md';
 import type { DrillResult } from '../model/result';
 
@@ -134,7 +134,7 @@ export function paperSection(r: DrillResult): string {
 /** What the run could not measure, or measured with a caveat (result.json `notes`). */
 export function notesSection(r: DrillResult): string {
   if (!r.notes?.length) return '';
-  return ['## Notes', '', 'What this run could not measure, or measured with a caveat:', '', ...r.notes.map((x) => `- ${text(x)}`)].join('\n');
+  return ['## Notes', '', NOTES_LEAD.run, '', ...r.notes.map((x) => `- ${text(x)}`)].join('\n');
 }
 
 export function residueSection(r: DrillResult): string {

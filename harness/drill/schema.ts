@@ -156,18 +156,17 @@ export const drillSchema = z
  * or the load ends (docs/ARCHITECTURE.md § 7.4). Faults planned for one instant follow the file's
  * order, so all but the last of them have no episode: a gate must name the last.
  */
-function unrecoverable(d: { faults: { name?: string; at: number }[]; recovery: { windows: number; window: number } }, fault: string | number | undefined, loadMs: number): string[] {
-  const named = (f: { name?: string }, i: number) => f.name ?? `fault-${i}`;
+function unrecoverable(d: Pick<Drill, 'faults' | 'recovery'>, fault: string | number | undefined, loadMs: number): string[] {
   const inTime = d.faults.map((f, i) => ({ f, i })).sort((a, b) => a.f.at - b.f.at || a.i - b.i);
   const needs = d.recovery.windows * d.recovery.window;
   return inTime.flatMap(({ f, i }, k) => {
-    if (fault !== undefined && fault !== i && fault !== named(f, i)) return [];
+    if (fault !== undefined && fault !== i && fault !== faultName(f, i)) return [];
     const next = inTime[k + 1];
     const until = next ? next.f.at : loadMs;
     if (until - f.at >= needs) return [];
-    const bound = next ? `before fault ${named(next.f, next.i)} (at ${next.f.at} ms)` : `before the load ends (${loadMs} ms)`;
+    const bound = next ? `before fault ${faultName(next.f, next.i)} (at ${next.f.at} ms)` : `before the load ends (${loadMs} ms)`;
     return [
-      `rto_ms judges fault ${named(f, i)} (at ${f.at} ms), and only ${until - f.at} ms of load follow it ${bound}: recovery needs ${d.recovery.windows} windows of ${d.recovery.window} ms ` +
+      `rto_ms judges fault ${faultName(f, i)} (at ${f.at} ms), and only ${until - f.at} ms of load follow it ${bound}: recovery needs ${d.recovery.windows} windows of ${d.recovery.window} ms ` +
         `(${needs} ms) of service after the fault, so it could never be judged recovered. ${next ? 'Name a later fault in the gate, space the faults further apart' : 'Lengthen load.duration, apply the fault earlier'}, or shorten recovery.windows or recovery.window`,
     ];
   });
