@@ -34,9 +34,9 @@ export const HOLD_MS = 24 * 3600 * 1000;
  * held (`slow_close`, downstream) and what clients send is swallowed (`timeout` 0, upstream, so
  * nothing is written into the dead socket). A request already on a connection to the site then
  * waits for its own timeout, as it would in the data centre. A new connection is refused (the
- * proxy dials a dead port): at once on the process runtime; on docker once the daemon has landed
- * the kills, which takes it about 0.45 s for a site, while a component not yet killed accepts the
- * connection and its dark link holds it (README, bench:runtime: measured per request).
+ * proxy dials a dead port): at once on the process runtime; on docker mostly, but for up to about
+ * a second after the cut a dial by name may wait instead, while a killed container's address is
+ * gone and its name still resolves (README, bench:runtime: measured per request).
  */
 export function darkLinks(faultId: string, estate: Estate, site: Site): DarkLink[] {
   // The links whose far end is at the site (Estate.siteLinks): not those the failover re-points.
