@@ -141,7 +141,12 @@ export const drillSchema = z
       if (f.at >= loadMs) ctx.addIssue({ code: 'custom', path: ['faults', i, 'at'], message: `at ${f.at} ms is not within the load (${loadMs} ms)` });
       if (f.at < d.load.warmup) ctx.addIssue({ code: 'custom', path: ['faults', i, 'at'], message: `at ${f.at} ms is inside the warm-up (${d.load.warmup} ms): there would be no baseline` });
     });
-    const names = d.faults.map((f, i) => f.name ?? `fault-${i}`);
+    const names = d.faults.map((f, i) => faultName(f, i));
+    // Gates, figures and reports find a fault by its name: two of one name would show one's figures for both.
+    names.forEach((name, j) => {
+      const first = names.indexOf(name);
+      if (first < j) ctx.addIssue({ code: 'custom', path: d.faults[j].name === undefined ? ['faults', j] : ['faults', j, 'name'], message: `the name "${name}" is fault ${first}'s too: each fault needs its own (gates, figures and reports find a fault by its name)` });
+    });
     d.gates.forEach((g, i) => {
       if (typeof g.fault === 'string' && !names.includes(g.fault)) ctx.addIssue({ code: 'custom', path: ['gates', i, 'fault'], message: `no fault named "${g.fault}" (faults: ${names.join(', ') || 'none'})` });
       if (typeof g.fault === 'number' && g.fault >= d.faults.length) ctx.addIssue({ code: 'custom', path: ['gates', i, 'fault'], message: `no fault ${g.fault}: the drill has ${d.faults.length}` });

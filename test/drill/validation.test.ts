@@ -154,6 +154,18 @@ describe('durations in the fault specs', () => {
   });
 });
 
+describe('fault names', () => {
+  const down = (at: string, name?: string) => `{ ${name ? `name: ${name}, ` : ''}at: ${at}, network: { link: frontdoor, toxic: down }, duration: 1s }`;
+
+  it('two faults of one name are refused at the second, as is a name that takes a default one', () => {
+    const text = drillWith(down('3s', 'cut'), down('5s', 'cut'), down('7s'), down('9s', 'fault-2'));
+    expect(problems(text).map((p) => [p.line, p.path, p.message])).toEqual([
+      [7, 'faults.1.name', 'the name "cut" is fault 0\'s too: each fault needs its own (gates, figures and reports find a fault by its name)'],
+      [9, 'faults.3.name', 'the name "fault-2" is fault 2\'s too: each fault needs its own (gates, figures and reports find a fault by its name)'],
+    ]);
+  });
+});
+
 describe('an RTO gate needs recovery windows after its fault', () => {
   const drill = (faults: string[], gates: string[], duration = '20s') =>
     ['name: t', 'load:', '  rate: 10/s', `  duration: ${duration}`, 'faults:', ...faults.map((f) => `  - ${f}`), 'recovery: { windows: 5, window: 1s }', 'gates:', ...gates.map((g) => `  - ${g}`), ''].join('\n');
