@@ -56,10 +56,15 @@ function faultIndexes(gate: Gate, f: Figures): number[] {
 function judge(gate: Gate, f: Figures, fault: number | null): GateResult {
   const faultName = fault === null ? null : f.faultNames[fault];
   const scopeOf = (r: Recovery) => (gate.service === 'all' ? r.all : r.byService[gate.service]);
+  // A service the run sent nothing to has no figures (harness/measure/scope.ts): a gate on it has no
+  // evidence to pass on, where "nothing failed" (0) would pass it.
+  const perService = gate.metric === 'rto_ms' || gate.metric === 'time_to_first_success_ms' || gate.metric === 'error_rate' || gate.metric === 'p99_ms';
+  if (perService && gate.service !== 'all' && !scopesOf(f.log).some((s) => s.name === gate.service)) {
+    return result(gate, faultName, null, `no requests to ${gate.service} in this run: nothing to judge`);
+  }
   switch (gate.metric) {
     case 'rto_ms': {
       const scope = scopeOf(f.recovery[fault!]);
-      if (!scope) return result(gate, faultName, 0, null);
       if (!scope.rto.recovered) {
         const why = f.promotionFailed ? 'the backup never took over (the controller reported promotion-failed)' : 'service never met the recovery windows before the drill ended';
         return result(gate, faultName, null, `not recovered: ${why}`);
@@ -68,7 +73,7 @@ function judge(gate: Gate, f: Figures, fault: number | null): GateResult {
     }
     case 'time_to_first_success_ms': {
       const scope = scopeOf(f.recovery[fault!]);
-      if (!scope || !scope.failed) return result(gate, faultName, 0, null);
+      if (!scope.failed) return result(gate, faultName, 0, null);
       return scope.timeToFirstOkMs === null ? result(gate, faultName, null, 'no request succeeded after the first failure') : result(gate, faultName, scope.timeToFirstOkMs, null);
     }
     case 'lost_writes':

@@ -71,6 +71,19 @@ describe('recovery episodes and the drill order of faults', () => {
     ]);
   });
 
+  test('a gate on a service the run sent nothing to fails with nothing to judge (pas only here)', () => {
+    const drill = drillOf([LINK('early', '6s'), LINK('late', '20s')].join('\n'));
+    const r = record(drill, [6000, 20_000]);
+    const on = (metric: string) => ({ ...drill.gates[1], metric, service: 'booking', max: 100_000 }) as (typeof drill.gates)[number];
+    const gates = judgeGates({ ...r, drill: { ...drill, gates: ['rto_ms', 'time_to_first_success_ms', 'error_rate', 'p99_ms'].map(on) } }, measureRun(r));
+    expect(gates.map((g) => [g.metric, g.value, g.passed, g.reason])).toEqual(
+      ['rto_ms', 'time_to_first_success_ms', 'error_rate', 'p99_ms'].map((m) => [m, null, false, 'no requests to booking in this run: nothing to judge']),
+    );
+    // The same gates on pas, which had requests, are judged.
+    const pas = judgeGates({ ...r, drill: { ...drill, gates: [{ ...on('rto_ms'), service: 'pas' }] } }, measureRun(r));
+    expect(pas.map((g) => [g.fault, g.value, g.passed])).toEqual([["late", 2000, true]]);
+  });
+
   test('a gate naming a fault that was never applied fails, and says so', () => {
     const drill = drillOf([LINK('refused', '3s'), LINK('early', '6s')].join('\n'));
     const r = record(drill, [null, 6000]);
