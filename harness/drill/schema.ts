@@ -162,14 +162,14 @@ export const drillSchema = z
  * order, so all but the last of them have no episode: a gate must name the last.
  */
 function unrecoverable(d: Pick<Drill, 'faults' | 'recovery'>, fault: string | number | undefined, loadMs: number): string[] {
-  const inTime = d.faults.map((f, i) => ({ f, i })).sort((a, b) => a.f.at - b.f.at || a.i - b.i);
+  const inTime = inTimeOrder(d.faults.map((f, index) => ({ f, index })), ({ f }) => f.at);
   const needs = d.recovery.windows * d.recovery.window;
-  return inTime.flatMap(({ f, i }, k) => {
+  return inTime.flatMap(({ f, index: i }, k) => {
     if (fault !== undefined && fault !== i && fault !== faultName(f, i)) return [];
     const next = inTime[k + 1];
     const until = next ? next.f.at : loadMs;
     if (until - f.at >= needs) return [];
-    const bound = next ? `before fault ${faultName(next.f, next.i)} (at ${next.f.at} ms)` : `before the load ends (${loadMs} ms)`;
+    const bound = next ? `before fault ${faultName(next.f, next.index)} (at ${next.f.at} ms)` : `before the load ends (${loadMs} ms)`;
     return [
       `rto_ms judges fault ${faultName(f, i)} (at ${f.at} ms), and only ${until - f.at} ms of load follow it ${bound}: recovery needs ${d.recovery.windows} windows of ${d.recovery.window} ms ` +
         `(${needs} ms) of service after the fault, so it could never be judged recovered. ${next ? 'Name a later fault in the gate, space the faults further apart' : 'Lengthen load.duration, apply the fault earlier'}, or shorten recovery.windows or recovery.window`,
@@ -186,3 +186,12 @@ export function loadDurationMs(load: z.infer<typeof loadSchema>): number {
 }
 
 export const faultName = (f: DrillFault, i: number) => f.name ?? `fault-${i}`;
+
+/**
+ * Faults in the order they strike: by planned time, those of one instant in the file's order (the
+ * order they are scheduled in). A fault's recovery episode runs to the next of them
+ * (docs/ARCHITECTURE.md § 7.4): validation and measurement both take the order from here.
+ */
+export function inTimeOrder<T extends { index: number }>(faults: readonly T[], at: (f: T) => number): T[] {
+  return [...faults].sort((a, b) => at(a) - at(b) || a.index - b.index);
+}

@@ -5,7 +5,7 @@ import type { Latency } from '../../model/figures/latency';
 import type { FaultSpan, Range } from '../../model/figures/phases';
 import { faultPhases } from '../measure/phases';
 import type { Recovery } from '../../model/figures/recovery';
-import { inScope, scopesOf } from '../measure/scope';
+import { inScope, scopesOf, type Scope } from '../measure/scope';
 import type { Ledger } from '../../model/figures/ledger';
 import type { SplitBrain } from '../../model/figures/split_brain';
 import type { PaperStats } from '../../model/figures/paper';
@@ -59,9 +59,8 @@ function judge(gate: Gate, f: Figures, fault: number | null): GateResult {
   // A service the run sent nothing to has no figures (harness/measure/scope.ts): a gate on it has no
   // evidence to pass on, where "nothing failed" (0) would pass it.
   const perService = gate.metric === 'rto_ms' || gate.metric === 'time_to_first_success_ms' || gate.metric === 'error_rate' || gate.metric === 'p99_ms';
-  if (perService && gate.service !== 'all' && !scopesOf(f.log).some((s) => s.name === gate.service)) {
-    return result(gate, faultName, null, `no requests to ${gate.service} in this run: nothing to judge`);
-  }
+  const scope = perService ? scopesOf(f.log).find((s) => s.name === gate.service) : undefined;
+  if (perService && !scope) return result(gate, faultName, null, `no requests to ${gate.service} in this run: nothing to judge`);
   switch (gate.metric) {
     case 'rto_ms': {
       const scope = scopeOf(f.recovery[fault!]);
@@ -86,7 +85,7 @@ function judge(gate: Gate, f: Figures, fault: number | null): GateResult {
       return f.paper.drainMs === null ? result(gate, null, null, `${f.paper.remaining} paper bookings never re-entered`) : result(gate, null, f.paper.drainMs, null);
     }
     case 'error_rate':
-      return result(gate, faultName, errorRate(f, gate, rangeFor(gate, f, fault)), null);
+      return result(gate, faultName, errorRate(f, scope!, rangeFor(gate, f, fault)), null);
     case 'p99_ms': {
       const p = latencyIn(f, gate, fault);
       return p === null ? result(gate, faultName, null, 'no latency samples in that phase') : result(gate, faultName, p, null);
@@ -100,9 +99,7 @@ function rangeFor(gate: Gate, f: Figures, fault: number | null): Range {
 }
 
 /** Failed, indeterminate and dropped requests over all requests due in the range. */
-function errorRate(f: Figures, gate: Gate, range: Range): number {
-  const scope = scopesOf(f.log).find((s) => s.name === gate.service);
-  if (!scope) return 0;
+function errorRate(f: Figures, scope: Scope, range: Range): number {
   let total = 0;
   let bad = 0;
   for (let i = 0; i < f.log.length; i++) {

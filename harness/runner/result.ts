@@ -6,7 +6,7 @@ import type { Estate } from '../../services/runtime';
 import { hasEndpoint } from '../../model/estate_record';
 import { REGIONAL_SITES } from '../../model/estate';
 import { describeFault } from '../drill/load';
-import { loadDurationMs, type Drill } from '../drill/schema';
+import { inTimeOrder, loadDurationMs, type Drill } from '../drill/schema';
 import type { LoadSummary } from '../load/engine';
 import type { PaperStats } from '../../model/figures/paper';
 import { OUTCOMES, type RequestLog } from '../load/records';
@@ -70,9 +70,8 @@ export function measureRun(r: RunRecord): MeasuredRun {
   const warmupEnd = t0 + r.drill.load.warmup;
   const applied = r.faults.filter((f) => f.appliedAt !== null);
   const events = r.events.map((e) => ({ ...e, t: e.t - performance.timeOrigin }));
-  // A fault's episode ends where the next fault in time begins, whatever order the drill file lists
-  // them in (faults planned for one instant: in the file's order, as they are scheduled).
-  const inTime = [...applied].sort((a, b) => a.plannedAtMs - b.plannedAtMs || a.index - b.index);
+  // A fault's episode ends where the next fault in time begins, whatever order the drill file lists them in.
+  const inTime = inTimeOrder(applied, (f) => f.plannedAtMs);
   const baselineEnd = firstApplied(applied)!;
   const recoveries = applied.map((f) => {
     const tFault = f.appliedAt!;
